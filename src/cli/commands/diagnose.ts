@@ -1,0 +1,164 @@
+import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import type { DateTime } from 'luxon';
+import { Diagnoser, type Diagnosis, type Evidence, type Finding } from '../../diagnose/findings.js';
+import { ExitCode, InputDataError } from '../../errors.js';
+import { expandInputs } from '../../logs/inputs.js';
+import { readLogs, type ReadStats } from '../../logs/reader.js';
+import type { LogFormat } from '../../logs/types.js';
+import type { Context } from '../context.js';
+import { csvRow, plural, renderTable } from '../output.js';
+import { ByteProgress } from '../progress.js';
+import { parseTimeOption, parseZoneOption } from '../time.js';
+
+export interface DiagnoseArgs {
+  inputs: string[];
+  since?: string | undefined;
+  until?: string | undefined;
+  connection?: string | undefined;
+  json?: boolean | undefined;
+  csv?: boolean | undefined;
+  tz?: string | undefined;
+  format?: LogFormat | undefined;
+}
+
+/** Files at least this large are split across worker threads when they are line-delimited JSON. */
+const PARALLEL_MIN_BYTES = 64 * 1024 * 1024;
+
+export async function diagnose(ctx: Context, args: DiagnoseArgs): Promise<number> {
+  const now = ctx.now();
+  const since = args.since ? parseTimeOption('--since', args.since, now) : null;
+  const until = args.until ? parseTimeOption('--until', args.until, now) : null;
+  const zone = args.tz ? parseZoneOption(args.tz) : 'UTC';
+  const sources = await expandInputs(args.inputs);
+
+  const diagnoser = new Diagnoser({ since, until, connection: args.connection ?? null });
+  const progress = new ByteProgress(ctx, 'Scanning');
+  const stats = await readLogs(
+    sources,
+    { format: args.format, parallel: parallelPlan(), onProgress: (d, t) => progress.update(d, t), stdin: ctx.stdin },
+    (event) => diagnoser.add(event),
+  ).finally(() => progress.done());
+
+  reportInputProblems(ctx, stats);
+  const diagnosis = diagnoser.result();
+  if (args.json) ctx.stdout.write(JSON.stringify(toJson(diagnosis, stats), null, 2) + '\n');
+  else if (args.csv) writeCsv(ctx, diagnosis.findings);
+  else writeHuman(ctx, diagnosis, stats, zone);
+  return ExitCode.ok;
+}
+
+function parallelPlan() {
+  // Workers need the compiled worker file: present when running from dist/ (the CLI), absent under vitest's TS sources.
+  const workerUrl = new URL('../../logs/scan-worker.js', import.meta.url);
+  if (!existsSync(fileURLToPath(workerUrl))) return null;
+  return { workerUrl, workers: Math.min(2, availableParallelism()), minBytes: PARALLEL_MIN_BYTES };
+}
+
+/** Rejected inputs and malformed records go to stderr; a run where no input was usable fails with 65. */
+function reportInputProblems(ctx: Context, stats: ReadStats): void {
+  const warn = ctx.color.err.yellow('warning:');
+  const rejected = stats.inputs.filter((i) => i.rejected);
+  for (const input of rejected) ctx.stderr.write(`${warn} ${input.name}: ${input.rejected}; skipped\n`);
+  if (rejected.length > 0 && rejected.length === stats.inputs.length) {
+    const only = rejected.length === 1 ? rejected[0]! : null;
+    throw new InputDataError(only ? `${only.rejected}` : `none of the ${rejected.length} inputs is an Auth0 log`, only?.name, {
+      hint: 'see docs/log-formats.md for the formats unstick reads, or force one with --format',
+    });
+  }
+  const shown = stats.malformedSamples.slice(0, 5);
+  for (const m of shown) ctx.stderr.write(`${warn} ${m.source.file}:${m.source.line}: malformed record (${m.reason}); skipped\n`);
+  if (stats.malformed > shown.length) {
+    ctx.stderr.write(`${warn} ${plural(stats.malformed - shown.length, 'more malformed record')} (see stats.malformedSamples in --json)\n`);
+  }
+}
+
+export function nextCommand(finding: Finding): string {
+  const email = /^[A-Za-z0-9._%+@-]+$/.test(finding.email) ? finding.email : `'${finding.email.replace(/'/g, "'\\''")}'`;
+  const connection = finding.connections.length === 1 ? ` --connection ${finding.connections[0]}` : '';
+  return `unstick repair ${email}${connection}`;
+}
+
+function iso(t: DateTime | null): string | null {
+  return t ? t.toUTC().toISO() : null;
+}
+
+function evidenceJson(e: Evidence) {
+  return { source: `${e.source.file}:${e.source.line}`, time: iso(e.time), type: e.type, description: e.description };
+}
+
+function toJson(d: Diagnosis, stats: ReadStats) {
+  const formats: Record<string, number> = {};
+  for (const input of stats.inputs) if (input.format) formats[input.format] = (formats[input.format] ?? 0) + input.records;
+  return {
+    findings: d.findings.map((f) => ({
+      email: f.email,
+      kinds: f.kinds,
+      occurrences: f.occurrences,
+      firstSeen: iso(f.firstSeen),
+      lastSeen: iso(f.lastSeen),
+      connections: f.connections,
+      evidence: f.evidence.map(evidenceJson),
+      next: nextCommand(f),
+    })),
+    inFileDuplicates: d.inFileDuplicates.map((x) => ({
+      email: x.email,
+      occurrences: x.occurrences,
+      note: 'appears more than once in one import file: not a stuck user; de-duplicate the file and import again',
+      evidence: x.evidence.map(evidenceJson),
+    })),
+    stats: {
+      records: stats.records,
+      malformed: stats.malformed,
+      events: stats.events,
+      bytes: stats.bytes,
+      users: d.findings.length,
+      unattributed: d.unattributed,
+      formats,
+      inputs: stats.inputs,
+      malformedSamples: stats.malformedSamples.map((m) => ({ source: `${m.source.file}:${m.source.line}`, reason: m.reason })),
+    },
+  };
+}
+
+function writeCsv(ctx: Context, findings: Finding[]): void {
+  ctx.stdout.write(csvRow(['email', 'kinds', 'occurrences', 'first_seen', 'last_seen', 'connections', 'next_command']));
+  for (const f of findings) {
+    ctx.stdout.write(
+      csvRow([
+        f.email,
+        f.kinds.join(';'),
+        String(f.occurrences),
+        iso(f.firstSeen) ?? '',
+        iso(f.lastSeen) ?? '',
+        f.connections.join(';'),
+        nextCommand(f),
+      ]),
+    );
+  }
+}
+
+function writeHuman(ctx: Context, d: Diagnosis, stats: ReadStats, zone: string): void {
+  const c = ctx.color.out;
+  const when = (t: DateTime | null) => (t ? t.setZone(zone).toFormat('yyyy-LL-dd HH:mm:ss ZZZZ') : 'unknown');
+  if (d.findings.length > 0) {
+    const rows = d.findings.map((f) => [c.bold(f.email), f.kinds.join(', '), String(f.occurrences), when(f.lastSeen), c.cyan(nextCommand(f))]);
+    ctx.stdout.write(renderTable(['EMAIL', 'KINDS', 'SEEN', 'LAST SEEN', 'NEXT'], rows, (h) => c.dim(h)));
+    ctx.stdout.write('\n');
+  }
+  for (const x of d.inFileDuplicates) {
+    const where = x.evidence[0] ? ` (${x.evidence[0].source.file}:${x.evidence[0].source.line})` : '';
+    ctx.stdout.write(`${c.yellow('note:')} ${x.email} appears more than once in one import file${where}: not a stuck user; de-duplicate the file and import again\n`);
+  }
+  if (d.unattributed > 0) {
+    const e = d.unattributed > 0 ? d.unattributedEvidence[0] : undefined;
+    const where = e ? ` (first at ${e.source.file}:${e.source.line})` : '';
+    ctx.stdout.write(`${c.yellow('note:')} ${plural(d.unattributed, 'marker')} without an email to attribute it to${where}\n`);
+  }
+  const formats = [...new Set(stats.inputs.map((i) => i.format).filter(Boolean))].join(', ') || 'none';
+  const users = d.findings.length === 0 ? c.green('no stuck users found') : c.bold(`${plural(d.findings.length, 'stuck user')}`);
+  ctx.stdout.write(
+    `${users}; read ${plural(stats.records, 'record')} from ${plural(stats.inputs.length, 'input')} (${formats}), ${plural(stats.malformed, 'malformed record')}\n`,
+  );
+}

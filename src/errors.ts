@@ -1,0 +1,68 @@
+/**
+ * Typed errors carry their exit code; the one boundary in src/cli/boundary.ts turns them into a
+ * single stderr line and that code. Anything else reaching the boundary is a bug (exit 70).
+ * See docs/exit-codes.md.
+ */
+export const ExitCode = {
+  ok: 0,
+  someFailed: 1,
+  usage: 64,
+  dataErr: 65,
+  noInput: 66,
+  internal: 70,
+  unavailable: 69,
+  tempFail: 75,
+  noPerm: 77,
+  config: 78,
+  interrupted: 130,
+} as const;
+export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
+
+export class UnstickError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode: ExitCode,
+    options?: { cause?: unknown; hint?: string },
+  ) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.hint = options?.hint;
+  }
+  readonly hint: string | undefined;
+}
+
+/** Bad flags or arguments. */
+export class UsageError extends UnstickError {
+  constructor(message: string, options?: { hint?: string }) {
+    super(message, ExitCode.usage, options);
+  }
+}
+
+/** Input that exists but cannot be used; `where` is "file" or "file:line". */
+export class InputDataError extends UnstickError {
+  constructor(
+    message: string,
+    readonly where?: string,
+    options?: { cause?: unknown; hint?: string },
+  ) {
+    super(where ? `${where}: ${message}` : message, ExitCode.dataErr, options);
+  }
+}
+
+export class InputMissingError extends UnstickError {
+  constructor(readonly path: string) {
+    super(`${path}: no such file or directory`, ExitCode.noInput);
+  }
+}
+
+export class ConfigError extends UnstickError {
+  constructor(message: string, options?: { hint?: string }) {
+    super(message, ExitCode.config, options);
+  }
+}
+
+export class InterruptedError extends UnstickError {
+  constructor(message = 'interrupted') {
+    super(message, ExitCode.interrupted);
+  }
+}

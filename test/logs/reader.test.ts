@@ -1,0 +1,164 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { gzipSync } from 'node:zlib';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { InputMissingError } from '../../src/errors.js';
+import { expandInputs } from '../../src/logs/inputs.js';
+import { readLogs, type ReadOptions } from '../../src/logs/reader.js';
+import type { LogEvent } from '../../src/logs/types.js';
+
+const FIX = 'test/fixtures/logs';
+
+async function read(specs: string[], options: ReadOptions = {}) {
+  const events: LogEvent[] = [];
+  const stats = await readLogs(await expandInputs(specs), options, (e) => events.push(e));
+  return { events, stats };
+}
+
+let tmp: string;
+beforeAll(() => {
+  tmp = mkdtempSync(path.join(tmpdir(), 'unstick-reader-'));
+});
+
+const streamLine = (i: number, description: string, email = `user${i}@acme.com`) =>
+  JSON.stringify({
+    log_id: `9002024${i}`,
+    data: { date: '2024-05-02T10:00:00.000Z', type: 'fs', description, connection: 'legacy-db', user_id: '', user_name: email, log_id: `9002024${i}` },
+  });
+
+describe('readLogs on the edge-case fixtures', () => {
+  it('reads CRLF line ends and a byte order mark like any other input', async () => {
+    const crlf = await read([`${FIX}/crlf.jsonl`]);
+    expect(crlf.stats.malformed).toBe(0);
+    expect(crlf.stats.records).toBeGreaterThan(0);
+    expect(crlf.events.length).toBeGreaterThan(0);
+    const bom = await read([`${FIX}/bom.json`]);
+    expect(bom.stats.malformed).toBe(0);
+    expect(bom.stats.inputs[0]!.rejected).toBeNull();
+    expect(bom.events.length).toBeGreaterThan(0);
+  });
+
+  it('an empty file is read as zero records, not an error', async () => {
+    const { stats, events } = await read([`${FIX}/empty.jsonl`]);
+    expect(events).toEqual([]);
+    expect(stats.inputs[0]).toMatchObject({ records: 0, malformed: 0, rejected: null });
+  });
+
+  it('rejects a binary file and JSON that is not an Auth0 log, with a reason', async () => {
+    const { stats } = await read([`${FIX}/binary.bin`, `${FIX}/not-a-log.json`]);
+    expect(stats.inputs.map((i) => i.rejected)).toEqual(['binary data, not a log', 'JSON, but not Auth0 log records']);
+  });
+
+  it('counts a truncated last line as malformed, with its file and line', async () => {
+    const { stats } = await read([`${FIX}/truncated-last-line.jsonl`]);
+    expect(stats.malformed).toBe(1);
+    expect(stats.malformedSamples[0]).toEqual({
+      source: { file: `${FIX}/truncated-last-line.jsonl`, line: 3 },
+      reason: 'truncated: the input ends inside it',
+    });
+    expect(stats.records).toBe(2);
+  });
+
+  it('finds markers hidden by JSON escapes and odd casing', async () => {
+    const { events } = await read([`${FIX}/escaped.jsonl`]);
+    expect(events.length).toBeGreaterThanOrEqual(2);
+    expect(events.map((e) => e.codes).every((c) => c.includes('USER_EXISTS'))).toBe(true);
+  });
+
+  it('reads a directory of mixed formats recursively, gzip included', async () => {
+    const { stats } = await read([`${FIX}/mixed`]);
+    expect(stats.inputs.length).toBe(4);
+    const gz = stats.inputs.find((i) => i.name.endsWith('.gz'))!;
+    expect(gz.gzip).toBe(true);
+    expect(gz.records).toBeGreaterThan(0);
+    expect(new Set(stats.inputs.map((i) => i.format)).size).toBeGreaterThanOrEqual(3);
+    expect(stats.inputs.every((i) => i.rejected === null)).toBe(true);
+  });
+
+  it('a missing input is an InputMissingError naming the path', async () => {
+    await expect(read(['no/such/file.json'])).rejects.toThrow(InputMissingError);
+    await expect(read(['no/such/file.json'])).rejects.toThrow('no/such/file.json: no such file or directory');
+  });
+});
+
+describe('readLogs: streams, sizes and formats', () => {
+  it('reads stdin ("-"), gzip detected by magic bytes', async () => {
+    const body = gzipSync(Buffer.from(`${streamLine(1, 'The user already exists.')}\n`));
+    const { events, stats } = await read(['-'], { stdin: Readable.from([body]) });
+    expect(stats.inputs[0]).toMatchObject({ name: '-', gzip: true, records: 1, format: 'log-stream' });
+    expect(events[0]).toMatchObject({ email: 'user1@acme.com', source: { file: '-', line: 1 } });
+  });
+
+  it('reports a 10 MB line as malformed with its line and reads on', async () => {
+    const file = path.join(tmp, 'huge-line.jsonl');
+    const huge = `{"log_id":"1","data":{"type":"s","description":"${'a'.repeat(10 * 1024 * 1024)}"}}`;
+    writeFileSync(file, [streamLine(1, 'The user already exists.'), huge, streamLine(3, 'The user already exists.')].join('\n') + '\n');
+    const { events, stats } = await read([file]);
+    expect(stats.malformedSamples).toEqual([{ source: { file, line: 2 }, reason: 'record larger than 4 MiB' }]);
+    expect(events.map((e) => e.source.line)).toEqual([1, 3]);
+  });
+
+  it('reads a huge text line as malformed too, and keeps reading', async () => {
+    const file = path.join(tmp, 'paste.txt');
+    writeFileSync(file, `2024-05-02T10:00:00Z DUPLICATED_USER a@acme.com\n${'x'.repeat(5 * 1024 * 1024)}\n2024-05-02T10:00:01Z user_exists b@acme.com\n`);
+    const { events, stats } = await read([file]);
+    expect(stats.inputs[0]!.format).toBe('text');
+    expect(stats.malformedSamples.map((m) => m.source.line)).toEqual([2]);
+    expect(events.map((e) => e.email)).toEqual(['a@acme.com', 'b@acme.com']);
+  });
+
+  it('treats "[10:31:07.412Z] INFO" output as text, not a JSON array', async () => {
+    const file = path.join(tmp, 'wt.txt');
+    writeFileSync(file, '[10:31:07.412Z]  INFO: wt: login failed for jane@acme.com: DUPLICATED_USER\n');
+    const { events, stats } = await read([file]);
+    expect(stats.inputs[0]!.format).toBe('text');
+    expect(stats.malformed).toBe(0);
+    expect(events[0]!.email).toBe('jane@acme.com');
+  });
+
+  it('--format forces text even for JSON input', async () => {
+    const file = path.join(tmp, 'forced.jsonl');
+    writeFileSync(file, `${streamLine(1, 'The user already exists.')}\n`);
+    const { stats, events } = await read([file], { format: 'text' });
+    expect(stats.inputs[0]!.format).toBe('text');
+    expect(events[0]!.format).toBe('text');
+  });
+
+  it('memory stays flat: a large array is streamed element by element', async () => {
+    const file = path.join(tmp, 'big-array.json');
+    const n = 20_000;
+    const items = Array.from({ length: n }, (_, i) =>
+      JSON.stringify({ date: '2024-05-02T10:00:00.000Z', type: i % 1000 === 0 ? 'fs' : 's', description: i % 1000 === 0 ? 'The user already exists.' : 'Successful login', user_name: `u${i}@acme.com`, log_id: String(i) }),
+    );
+    writeFileSync(file, `[${items.join(',')}]`);
+    const { events, stats } = await read([file], { maxRecordBytes: 4096 });
+    expect(stats.records).toBe(n);
+    expect(stats.malformed).toBe(0);
+    expect(events).toHaveLength(n / 1000);
+    expect(stats.inputs[0]!.format).toBe('management-api');
+  });
+});
+
+describe('readLogs: the parallel path gives exactly the serial answer', () => {
+  it('same events, lines and malformed records with 2 workers', async () => {
+    const file = path.join(tmp, 'parallel.jsonl');
+    const lines: string[] = [];
+    for (let i = 0; i < 6000; i++) {
+      if (i === 1234) lines.push('{"log_id":"broken","data":{"type":"s","descr');
+      else lines.push(streamLine(i, i % 97 === 0 ? 'The user already exists.' : 'Successful login'));
+    }
+    writeFileSync(file, lines.join('\n') + '\n');
+    const serial = await read([file]);
+    // The worker is compiled code: `npm test` builds dist/ first (pretest).
+    const workerUrl = new URL('../../dist/logs/scan-worker.js', import.meta.url);
+    const parallel = await read([file], { parallel: { workerUrl, workers: 2, minBytes: 1 } });
+    expect(parallel.stats.records).toBe(serial.stats.records);
+    expect(parallel.stats.malformedSamples).toEqual(serial.stats.malformedSamples);
+    expect(parallel.stats.malformedSamples).toEqual([{ source: { file, line: 1235 }, reason: 'truncated: the line ends inside it' }]);
+    const key = (e: LogEvent) => `${e.email}@${e.source.line}@${e.time?.toISO()}`;
+    expect(parallel.events.map(key)).toEqual(serial.events.map(key));
+    expect(serial.events).toHaveLength(Math.ceil(6000 / 97) - (1234 % 97 === 0 ? 1 : 0));
+  });
+});

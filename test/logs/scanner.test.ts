@@ -1,0 +1,217 @@
+import { describe, expect, it } from 'vitest';
+import { JsonScanner } from '../../src/logs/scanner.js';
+
+interface Rec {
+  text: string;
+  line: number;
+  inArray: boolean;
+  candidate: boolean;
+}
+
+function scan(input: string | Buffer, chunkSizes: number[] | null = null, maxRecordBytes = 4 * 1024 * 1024) {
+  const records: Rec[] = [];
+  const malformed: Array<{ line: number; reason: string }> = [];
+  const scanner = new JsonScanner(
+    {
+      record: (bytes, line, inArray, candidate) => records.push({ text: bytes.toString('utf8'), line, inArray, candidate }),
+      malformed: (line, reason) => malformed.push({ line, reason }),
+    },
+    { maxRecordBytes },
+  );
+  const buf = typeof input === 'string' ? Buffer.from(input) : input;
+  if (!chunkSizes) scanner.push(buf);
+  else {
+    let at = 0;
+    for (let k = 0; at < buf.length; k++) {
+      const size = chunkSizes[k % chunkSizes.length]!;
+      scanner.push(buf.subarray(at, at + size));
+      at += size;
+    }
+  }
+  scanner.end();
+  return { records, malformed };
+}
+
+/** Small deterministic PRNG so a failure reproduces. */
+function rng(seed: number) {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const ndjson = (objs: unknown[]) => objs.map((o) => JSON.stringify(o)).join('\n') + '\n';
+
+describe('JsonScanner: record boundaries', () => {
+  it('splits NDJSON into records with their 1-based lines', () => {
+    const { records, malformed } = scan(ndjson([{ a: 1 }, { b: { c: [1, 2] } }, { d: 'x}y' }]));
+    expect(malformed).toEqual([]);
+    expect(records.map((r) => [r.line, JSON.parse(r.text)])).toEqual([
+      [1, { a: 1 }],
+      [2, { b: { c: [1, 2] } }],
+      [3, { d: 'x}y' }],
+    ]);
+    expect(records.every((r) => !r.inArray)).toBe(true);
+  });
+
+  it('yields the elements of a top-level array, pretty-printed or on one line', () => {
+    const pretty = JSON.stringify([{ type: 'fs' }, { type: 's', details: { x: [1] } }], null, 2);
+    const { records } = scan(pretty);
+    expect(records.map((r) => [r.line, r.inArray, JSON.parse(r.text).type])).toEqual([
+      [2, true, 'fs'],
+      [5, true, 's'],
+    ]);
+    const oneLine = scan(JSON.stringify([{ a: 1 }, { a: 2 }, { a: 3 }]));
+    expect(oneLine.records.map((r) => JSON.parse(r.text).a)).toEqual([1, 2, 3]);
+    expect(scan('[]').records).toEqual([]);
+  });
+
+  it('yields concatenated pretty objects (auth0 logs tail --json) one by one', () => {
+    const text = [{ type: 'fs', n: 1 }, { type: 'fp', n: 2 }].map((o) => JSON.stringify(o, null, 2)).join('\n');
+    const { records, malformed } = scan(text);
+    expect(malformed).toEqual([]);
+    expect(records.map((r) => [r.line, JSON.parse(r.text).n])).toEqual([
+      [1, 1],
+      [5, 2],
+    ]);
+  });
+
+  it('keeps a container object whole (the include_totals page)', () => {
+    const { records } = scan(JSON.stringify({ start: 0, limit: 2, length: 2, total: 2, logs: [{ a: 1 }, { a: 2 }] }));
+    expect(records).toHaveLength(1);
+    expect(JSON.parse(records[0]!.text).logs).toHaveLength(2);
+  });
+
+  it('skips a UTF-8 byte order mark and CRLF line ends', () => {
+    const input = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('{"a":1}\r\n{"a":2}\r\n')]);
+    const { records, malformed } = scan(input);
+    expect(malformed).toEqual([]);
+    expect(records.map((r) => [r.line, JSON.parse(r.text).a])).toEqual([
+      [1, 1],
+      [2, 2],
+    ]);
+  });
+
+  it('gives the same records and lines however the input is chunked', () => {
+    const objs = Array.from({ length: 40 }, (_, i) => ({
+      i,
+      description: i % 7 === 0 ? 'The user already exists.' : 'Successful login',
+      details: { s: 'q\\"{[', n: [i, { k: 'v' }] },
+    }));
+    const input = ndjson(objs) + JSON.stringify(objs.slice(0, 5), null, 1) + '\n';
+    const whole = scan(input);
+    for (const sizes of [[1], [2, 3], [7], [64, 1, 13], [4096]]) {
+      expect(scan(input, sizes)).toEqual(whole);
+    }
+    expect(whole.records).toHaveLength(45);
+  });
+});
+
+describe('JsonScanner: malformed records are counted, with their line, and never stop the scan', () => {
+  it('a truncated line without any marker, in the middle of NDJSON', () => {
+    const input = '{"a":1}\n{"type":"s","description":"Successful lo\n{"a":3}\n';
+    const { records, malformed } = scan(input);
+    expect(malformed).toEqual([{ line: 2, reason: 'truncated: the line ends inside it' }]);
+    expect(records.map((r) => r.line)).toEqual([1, 3]);
+  });
+
+  it('a truncated line that happens to end with a closing brace', () => {
+    const input = '{"a":1}\n{"type":"s","details":{"x":1}}\n{"type":"s","details":{"x":1}\n{"a":4}\n';
+    const { records, malformed } = scan(input);
+    expect(malformed).toEqual([{ line: 3, reason: 'truncated: the line ends inside it' }]);
+    expect(records.map((r) => r.line)).toEqual([1, 2, 4]);
+  });
+
+  it('a truncated last line (the input ends inside the record)', () => {
+    const { records, malformed } = scan('{"a":1}\n{"a":2,"b":"unfinis');
+    expect(records).toHaveLength(1);
+    expect(malformed).toEqual([{ line: 2, reason: 'truncated: the input ends inside it' }]);
+  });
+
+  it('binary junk, a wrong closing bracket, a raw control byte in a string', () => {
+    const junk = Buffer.from([0x00, 0xff, 0x13, 0x37, 0x0a]);
+    const input = Buffer.concat([
+      Buffer.from('{"a":1}\n'),
+      junk,
+      Buffer.from('{"a":[1}\n{"a":"x\u0001y"}\n{"a":@}\n{"a":5}\n'),
+    ]);
+    const { records, malformed } = scan(input);
+    expect(records.map((r) => JSON.parse(r.text).a)).toEqual([1, 5]);
+    expect(malformed.map((m) => m.line)).toEqual([2, 3, 4, 5]);
+    expect(malformed[0]!.reason).toBe('not JSON');
+    expect(malformed[2]!.reason).toBe('control byte inside a string');
+  });
+
+  it('a record over the size limit is reported without being buffered, then scanning goes on', () => {
+    const big = `{"type":"s","description":"${'x'.repeat(10 * 1024 * 1024)}"}`;
+    const input = `{"a":1}\n${big}\n{"a":3}\n`;
+    const { records, malformed } = scan(input, [1024 * 1024], 4 * 1024 * 1024);
+    expect(records.map((r) => r.line)).toEqual([1, 3]);
+    expect(malformed).toEqual([{ line: 2, reason: 'record larger than 4 MiB' }]);
+  });
+
+  it('garbage between records in an unterminated array', () => {
+    const { records, malformed } = scan('[{"a":1},\n{"a":2}');
+    expect(records).toHaveLength(2);
+    expect(malformed.map((m) => m.reason)).toEqual(['unterminated top-level array']);
+  });
+});
+
+describe('JsonScanner: the fast path misses no marker', () => {
+  const WORDS = ['already exists', 'user_exists', 'already exist and upsert', 'DUPLICATED_USER', 'DUPLICATED_USERS', 'CONFLICT_EMAIL', 'CONFLICT_USERNAME', 'CONFLICT', 'new email already exists'];
+
+  function disguise(word: string, r: () => number): string {
+    // Random casing, and some letters written as JSON \u escapes.
+    let out = '';
+    for (const ch of word) {
+      const cased = r() < 0.5 ? ch.toUpperCase() : ch.toLowerCase();
+      out += r() < 0.1 ? `\\u${cased.charCodeAt(0).toString(16).padStart(4, '0')}` : cased;
+    }
+    return out;
+  }
+
+  it('flags every record holding a marker in any casing, escaped or split across chunks', () => {
+    const r = rng(42);
+    const lines: string[] = [];
+    const expected: boolean[] = [];
+    for (let i = 0; i < 3000; i++) {
+      const marked = r() < 0.3;
+      const field = ['description', 'user_name', 'details'][Math.floor(r() * 3)]!;
+      const word = WORDS[Math.floor(r() * WORDS.length)]!;
+      const noise = 'Successful login from Mozilla/5.0 AppleWebKit pl fl ex xi'.slice(0, Math.floor(r() * 50));
+      const value = marked ? `${noise} ${disguise(word, r)} ${noise}` : noise;
+      lines.push(`{"log_id":"${i}","data":{"type":"s","${field}":"${value}","n":${i}}}`);
+      expected.push(marked);
+    }
+    const input = lines.join('\n') + '\n';
+    for (const sizes of [[input.length], [3], [1, 5, 17], [4093]]) {
+      const { records, malformed } = scan(input, sizes);
+      expect(malformed).toEqual([]);
+      expect(records).toHaveLength(expected.length);
+      const missed = records.filter((rec, i) => expected[i] && !rec.candidate).map((rec) => rec.text);
+      expect(missed).toEqual([]);
+      // The fast path is worth having: unmarked records without escapes are not parsed.
+      const parsedNoise = records.filter((rec, i) => !expected[i] && rec.candidate);
+      expect(parsedNoise).toEqual([]);
+    }
+  });
+
+  it('flags escaped text and odd casing, and leaves ordinary noise alone', () => {
+    const { records } = scan(
+      ndjson([
+        { description: 'The user \\u0061lready\\u0020exists.' },
+        { description: 'THE USER ALREADY EXISTS.' },
+        { description: 'The user already exists.'.replace('exists', 'e\u0078ists') },
+        { code: 'DuPlIcAtEd_UsEr' },
+        { description: 'Wrong email or password.' },
+        { description: 'Password is too weak' },
+        { type: 's', description: 'Successful login', details: { prompts: [] } },
+      ]),
+    );
+    expect(records.map((r) => r.candidate)).toEqual([true, true, true, true, false, false, false]);
+  });
+});
