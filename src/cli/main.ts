@@ -3,7 +3,6 @@ import { Command, CommanderError, Option } from 'commander';
 import { ExitCode, UsageError } from '../errors.js';
 import { LOG_FORMATS } from '../logs/types.js';
 import { reportError } from './boundary.js';
-import { diagnose } from './commands/diagnose.js';
 import { createContext, type Context } from './context.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -65,6 +64,8 @@ Examples:
   $ pbpaste | unstick diagnose - --json`,
     )
     .action(async (inputs: string[], opts: Record<string, unknown>) => {
+      // Commands load lazily: start-up time counts in every run (and in the log benchmark).
+      const { diagnose } = await import('./commands/diagnose.js');
       setCode(await diagnose(ctx, { inputs, ...opts }));
     });
 

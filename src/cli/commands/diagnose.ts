@@ -141,7 +141,11 @@ function writeCsv(ctx: Context, findings: Finding[]): void {
 
 function writeHuman(ctx: Context, d: Diagnosis, stats: ReadStats, zone: string): void {
   const c = ctx.color.out;
-  const when = (t: DateTime | null) => (t ? t.setZone(zone).toFormat('yyyy-LL-dd HH:mm:ss ZZZZ') : 'unknown');
+  const when = (t: DateTime | null) => {
+    if (!t) return 'unknown';
+    const z = t.setZone(zone === 'local' ? 'system' : zone);
+    return z.offset === 0 ? `${z.toFormat('yyyy-LL-dd HH:mm:ss')} UTC` : z.toFormat('yyyy-LL-dd HH:mm:ss ZZ');
+  };
   if (d.findings.length > 0) {
     const rows = d.findings.map((f) => [c.bold(f.email), f.kinds.join(', '), String(f.occurrences), when(f.lastSeen), c.cyan(nextCommand(f))]);
     ctx.stdout.write(renderTable(['EMAIL', 'KINDS', 'SEEN', 'LAST SEEN', 'NEXT'], rows, (h) => c.dim(h)));
