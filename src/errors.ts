@@ -49,9 +49,13 @@ export class InputDataError extends UnstickError {
   }
 }
 
+/** A named input cannot be opened: missing, unreadable, or a directory with nothing in it. */
 export class InputMissingError extends UnstickError {
-  constructor(readonly path: string) {
-    super(`${path}: no such file or directory`, ExitCode.noInput);
+  constructor(
+    readonly path: string,
+    reason = 'no such file or directory',
+  ) {
+    super(`${path}: ${reason}`, ExitCode.noInput);
   }
 }
 

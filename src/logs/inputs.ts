@@ -15,8 +15,9 @@ export interface Source {
 }
 
 /**
- * Expands file paths, directories (recursively, sorted; hidden files and README/Markdown notes are
- * skipped) and "-" (stdin, at most once).
+ * Expands file paths, directories (recursively, sorted, following links; hidden files and
+ * README/Markdown notes are skipped) and "-" (stdin, at most once). A directory with nothing to
+ * read is as good as missing.
  */
 export async function expandInputs(specs: readonly string[]): Promise<Source[]> {
   if (specs.filter((s) => s === '-').length > 1) throw new UsageError('"-" (stdin) can be given only once');
@@ -28,21 +29,34 @@ export async function expandInputs(specs: readonly string[]): Promise<Source[]> 
     }
     const stat = await fsp.stat(spec).catch(() => null);
     if (!stat) throw new InputMissingError(spec);
-    if (stat.isDirectory()) sources.push(...(await walk(spec)));
-    else sources.push({ name: spec, path: spec, size: stat.size });
+    if (stat.isDirectory()) {
+      const found = await walk(spec, new Set([await fsp.realpath(spec)]));
+      if (found.length === 0) throw new InputMissingError(spec, 'a directory with no files to read');
+      sources.push(...found);
+    } else {
+      sources.push({ name: spec, path: spec, size: stat.size });
+    }
   }
   return sources;
 }
 
-async function walk(dir: string): Promise<Source[]> {
-  const entries = await fsp.readdir(dir, { withFileTypes: true });
+async function walk(dir: string, seen: Set<string>): Promise<Source[]> {
+  const entries = await fsp.readdir(dir, { withFileTypes: true }).catch(() => []);
   entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   const out: Source[] = [];
   for (const entry of entries) {
     if (entry.name.startsWith('.') || isDocumentation(entry.name)) continue; // .git, .DS_Store, README.md
     const full = path.join(dir, entry.name);
-    if (entry.isDirectory()) out.push(...(await walk(full)));
-    else if (entry.isFile()) out.push({ name: full, path: full, size: (await fsp.stat(full)).size });
+    // stat follows symbolic links; an unreadable entry is still listed, so the reader can say why.
+    const stat = await fsp.stat(full).catch(() => null);
+    if (stat?.isDirectory()) {
+      const real = await fsp.realpath(full);
+      if (seen.has(real)) continue; // a link back up the tree
+      seen.add(real);
+      out.push(...(await walk(full, seen)));
+    } else if (!stat || stat.isFile()) {
+      out.push({ name: full, path: full, size: stat?.size ?? 0 });
+    }
   }
   return out;
 }
@@ -55,6 +69,8 @@ function isDocumentation(name: string): boolean {
 export interface OpenedSource {
   stream: Readable;
   gzip: boolean;
+  /** Releases the file handle and any decompressor, however far reading got. */
+  close(): void;
 }
 
 const READ_CHUNK = 4 * 1024 * 1024;
@@ -62,17 +78,43 @@ const READ_CHUNK = 4 * 1024 * 1024;
 /** Opens a source; gzip is recognised by its magic bytes, not the file name. */
 export async function openSource(source: Source, stdin: Readable = process.stdin): Promise<OpenedSource> {
   const raw = source.path === null ? stdin : createReadStream(source.path, { highWaterMark: READ_CHUNK });
-  const first = await peek(raw);
+  const closeRaw = () => {
+    if (raw !== stdin) raw.destroy();
+  };
+  let first: Buffer;
+  try {
+    first = await peek(raw);
+  } catch (err) {
+    closeRaw();
+    throw err;
+  }
   const gzip = first.length >= 2 && first[0] === 0x1f && first[1] === 0x8b;
   const replay = new PassThrough({ highWaterMark: READ_CHUNK });
   if (first.length > 0) replay.write(first);
   if (raw.readableEnded) replay.end();
   else raw.pipe(replay);
   raw.on('error', (err: Error) => replay.destroy(err));
-  if (!gzip) return { stream: replay, gzip };
+  if (!gzip) {
+    return {
+      stream: replay,
+      gzip,
+      close: () => {
+        replay.destroy();
+        closeRaw();
+      },
+    };
+  }
   const gunzip = createGunzip({ chunkSize: 1024 * 1024 });
   replay.on('error', (err: Error) => gunzip.destroy(err));
-  return { stream: replay.pipe(gunzip), gzip };
+  return {
+    stream: replay.pipe(gunzip),
+    gzip,
+    close: () => {
+      gunzip.destroy();
+      replay.destroy();
+      closeRaw();
+    },
+  };
 }
 
 /** Reads the first chunk without losing it (the caller writes it back in front). */
@@ -89,4 +131,23 @@ function peek(stream: Readable): Promise<Buffer> {
     stream.once('end', onEnd);
     stream.once('data', (chunk: Buffer | string) => done(typeof chunk === 'string' ? Buffer.from(chunk) : chunk));
   });
+}
+
+/** One short phrase for a read failure, for the `cannot read:` and `ends early:` messages. */
+export function describeIoError(err: unknown): string {
+  const e = err as NodeJS.ErrnoException;
+  switch (e?.code) {
+    case 'ENOENT':
+      return 'the file disappeared while reading';
+    case 'EACCES':
+    case 'EPERM':
+      return 'permission denied';
+    case 'EISDIR':
+      return 'is a directory';
+    case 'Z_DATA_ERROR':
+    case 'Z_BUF_ERROR':
+      return `corrupt or truncated gzip data (${e.message})`;
+    default:
+      return e?.message ?? String(err);
+  }
 }

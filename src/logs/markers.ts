@@ -9,7 +9,8 @@
  * DUPLICATED_USER(S); "conflict" covers CONFLICT*, "409 Conflict"; `\u` because a JSON escape
  * (`already\u0020exists`) can hide the letters of any other marker.
  */
-export const MARKER_PREFILTER: RegExp = /exist|duplicat|conflict|\\u/i;
+export const MARKER_WORDS = ['exist', 'duplicat', 'conflict'] as const;
+export const MARKER_PREFILTER: RegExp = new RegExp(`${MARKER_WORDS.join('|')}|\\\\u`, 'i');
 
 export const MARKER_CODES = [
   'DUPLICATED_USER',

@@ -1,28 +1,20 @@
+import { MalformedLog } from './malformed.js';
 import { recordToEvents } from './records.js';
 import type { ScanSink } from './scanner.js';
-import type { LogEvent, LogFormat, MalformedRecord } from './types.js';
+import type { LogEvent, LogFormat } from './types.js';
 
 /** How many records are parsed regardless of markers, to learn an input's format. */
 const PROBE_RECORDS = 16;
-/** Malformed records kept with their location (all are counted). */
-export const MALFORMED_SAMPLE_LIMIT = 200;
-
-export interface RecordCounts {
-  records: number;
-  malformed: number;
-  events: number;
-  /** Records that parsed but match no known Auth0 shape. */
-  unknown: number;
-  format: LogFormat | null;
-  malformedSamples: MalformedRecord[];
-}
 
 /**
  * Turns scanned JSON records into events: counts everything, parses only what the fast path flags
  * (or everything with `all`), and learns the input's format from the first records.
  */
 export class RecordHandler implements ScanSink {
-  readonly counts: RecordCounts = { records: 0, malformed: 0, events: 0, unknown: 0, format: null, malformedSamples: [] };
+  records = 0;
+  events = 0;
+  format: LogFormat | null = null;
+  readonly malformedLog: MalformedLog;
   private probeParsed = 0;
   private probeKnown = 0;
   private ended = false;
@@ -31,11 +23,14 @@ export class RecordHandler implements ScanSink {
     private readonly file: string,
     private readonly emit: (event: LogEvent) => void,
     private readonly options: { forced?: LogFormat | undefined; all?: boolean | undefined },
-  ) {}
+  ) {
+    this.malformedLog = new MalformedLog(file);
+  }
 
   /**
    * True when the first records parsed but none had a known Auth0 shape: the input is JSON, but not
-   * an Auth0 log (a package.json, an export of something else). Decided after the probe.
+   * an Auth0 log (a package.json, an export of something else). Decided after the probe; from then on
+   * the input's records are ignored.
    */
   get notALog(): boolean {
     return this.probeParsed > 0 && this.probeKnown === 0 && (this.probeParsed >= PROBE_RECORDS || this.ended);
@@ -47,39 +42,33 @@ export class RecordHandler implements ScanSink {
   }
 
   record(bytes: Buffer, line: number, inArray: boolean, candidate: boolean): void {
-    this.counts.records++;
+    if (this.notALog) return;
+    this.records++;
     const probing = this.probeParsed < PROBE_RECORDS;
     if (!candidate && !probing && !this.options.all) return;
     let value: unknown;
     try {
       value = JSON.parse(bytes.toString('utf8'));
     } catch {
-      this.counts.records--;
+      this.records--;
       this.malformed(line, 'invalid JSON');
       return;
     }
     if (probing) this.probeParsed++;
-    const source = { file: this.file, line };
-    const result = recordToEvents(value, source, { inArray, forced: this.options.forced });
-    if (!result) {
-      this.counts.unknown++;
-      return;
-    }
+    const result = recordToEvents(value, { file: this.file, line }, { inArray, forced: this.options.forced });
+    if (!result) return;
     if (probing) this.probeKnown++;
-    this.counts.format ??= result.format;
+    this.format ??= result.format;
     // A record parsed only for the probe emits nothing, so the events never depend on how an input
     // was split between workers.
     if (!candidate && !this.options.all) return;
     for (const event of result.events) {
-      this.counts.events++;
+      this.events++;
       this.emit(event);
     }
   }
 
   malformed(line: number, reason: string): void {
-    this.counts.malformed++;
-    if (this.counts.malformedSamples.length < MALFORMED_SAMPLE_LIMIT) {
-      this.counts.malformedSamples.push({ source: { file: this.file, line }, reason });
-    }
+    this.malformedLog.add(line, reason);
   }
 }

@@ -1,12 +1,12 @@
 /**
  * Worker thread for the parallel fast path: scans one newline-aligned byte range of a large
- * line-delimited file and posts back events (lines relative to the range) and counts.
+ * line-delimited file and posts back events (lines relative to the range) as it finds them.
  */
 import { closeSync, openSync, readSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import { RecordHandler } from './record-handler.js';
 import { JsonScanner } from './scanner.js';
-import type { LogEvent, LogFormat } from './types.js';
+import type { LogEvent, LogFormat, MalformedRecord } from './types.js';
 
 export interface RangeJob {
   path: string;
@@ -24,13 +24,28 @@ export type WireEvent = Omit<LogEvent, 'time'> & { time: number | null };
 export type WorkerMessage =
   | { kind: 'events'; events: WireEvent[] }
   | { kind: 'progress'; bytes: number }
-  | { kind: 'done'; counts: RecordHandler['counts']; lines: number; notALog: boolean };
+  | { kind: 'failed'; message: string; code: string | undefined }
+  | {
+      kind: 'done';
+      records: number;
+      events: number;
+      format: LogFormat | null;
+      notALog: boolean;
+      malformedCount: number;
+      malformedSamples: MalformedRecord[];
+      /** Newlines in the range: how far the next range's line numbers are shifted. */
+      lines: number;
+    };
 
 const BATCH = 500;
 
 function run(job: RangeJob): void {
   const port = parentPort!;
   let batch: WireEvent[] = [];
+  const flush = () => {
+    if (batch.length > 0) port.postMessage({ kind: 'events', events: batch } satisfies WorkerMessage);
+    batch = [];
+  };
   const handler = new RecordHandler(
     job.name,
     (event) => {
@@ -39,33 +54,39 @@ function run(job: RangeJob): void {
     },
     { forced: job.forced, all: job.all },
   );
-  const flush = () => {
-    if (batch.length > 0) port.postMessage({ kind: 'events', events: batch } satisfies WorkerMessage);
-    batch = [];
-  };
   const scanner = new JsonScanner(handler, { maxRecordBytes: job.maxRecordBytes, lineDelimited: true });
-  const fd = openSync(job.path, 'r');
   const buffer = Buffer.allocUnsafe(4 * 1024 * 1024);
+  let fd: number | null = null;
   try {
+    fd = openSync(job.path, 'r');
     let position = job.start;
     while (position < job.end) {
       const n = readSync(fd, buffer, 0, Math.min(buffer.length, job.end - position), position);
       if (n === 0) break;
       position += n;
       scanner.push(buffer.subarray(0, n));
+      flush();
       port.postMessage({ kind: 'progress', bytes: n } satisfies WorkerMessage);
     }
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    port.postMessage({ kind: 'failed', message: e.message, code: e.code } satisfies WorkerMessage);
+    return;
   } finally {
-    closeSync(fd);
+    if (fd !== null) closeSync(fd);
   }
   scanner.end();
   handler.end();
   flush();
   port.postMessage({
     kind: 'done',
-    counts: handler.counts,
-    lines: scanner.currentLine - 1,
+    records: handler.records,
+    events: handler.events,
+    format: handler.format,
     notALog: handler.notALog,
+    malformedCount: handler.malformedLog.count,
+    malformedSamples: handler.malformedLog.samples,
+    lines: scanner.currentLine - 1,
   } satisfies WorkerMessage);
 }
 

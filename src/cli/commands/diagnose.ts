@@ -3,7 +3,7 @@ import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { DateTime } from 'luxon';
 import { Diagnoser, type Diagnosis, type Evidence, type Finding } from '../../diagnose/findings.js';
-import { ExitCode, InputDataError } from '../../errors.js';
+import { ExitCode, InputDataError, InputMissingError } from '../../errors.js';
 import { expandInputs } from '../../logs/inputs.js';
 import { readLogs, type ReadStats } from '../../logs/reader.js';
 import type { LogFormat } from '../../logs/types.js';
@@ -56,17 +56,25 @@ function parallelPlan() {
   return { workerUrl, workers: Math.min(2, availableParallelism()), minBytes: PARALLEL_MIN_BYTES };
 }
 
-/** Rejected inputs and malformed records go to stderr; a run where no input was usable fails with 65. */
+/**
+ * Rejected inputs and malformed records go to stderr. When no input was usable the run fails:
+ * 66 if one could not be read at all, else 65, with one error line instead of the warnings.
+ */
 function reportInputProblems(ctx: Context, stats: ReadStats): void {
   const warn = ctx.color.err.yellow('warning:');
   const rejected = stats.inputs.filter((i) => i.rejected);
-  for (const input of rejected) ctx.stderr.write(`${warn} ${input.name}: ${input.rejected}; skipped\n`);
   if (rejected.length > 0 && rejected.length === stats.inputs.length) {
-    const only = rejected.length === 1 ? rejected[0]! : null;
-    throw new InputDataError(only ? `${only.rejected}` : `none of the ${rejected.length} inputs is an Auth0 log`, only?.name, {
-      hint: 'see docs/log-formats.md for the formats unstick reads, or force one with --format',
-    });
+    const hint = 'see docs/log-formats.md for the formats unstick reads, or force one with --format';
+    if (rejected.length === 1) {
+      const only = rejected[0]!;
+      if (only.unreadable) throw new InputMissingError(only.name, only.rejected!);
+      throw new InputDataError(only.rejected!, only.name, { hint });
+    }
+    for (const input of rejected) ctx.stderr.write(`${warn} ${input.name}: ${input.rejected}\n`);
+    if (rejected.some((i) => i.unreadable)) throw new InputMissingError(`all ${rejected.length} inputs`, 'none could be read as a log');
+    throw new InputDataError(`none of the ${rejected.length} inputs is an Auth0 log`, undefined, { hint });
   }
+  for (const input of rejected) ctx.stderr.write(`${warn} ${input.name}: ${input.rejected}; skipped\n`);
   const shown = stats.malformedSamples.slice(0, 5);
   for (const m of shown) ctx.stderr.write(`${warn} ${m.source.file}:${m.source.line}: malformed record (${m.reason}); skipped\n`);
   if (stats.malformed > shown.length) {
@@ -74,10 +82,15 @@ function reportInputProblems(ctx: Context, stats: ReadStats): void {
   }
 }
 
+/** Quotes for a POSIX shell unless plainly safe; log text is attacker-controlled (a signup body). */
+function shellWord(value: string): string {
+  const clean = value.replace(/[\u0000-\u001f\u007f]/g, '');
+  return /^[A-Za-z0-9._%+@:=\/-]+$/.test(clean) ? clean : `'${clean.replace(/'/g, "'\\''")}'`;
+}
+
 export function nextCommand(finding: Finding): string {
-  const email = /^[A-Za-z0-9._%+@-]+$/.test(finding.email) ? finding.email : `'${finding.email.replace(/'/g, "'\\''")}'`;
-  const connection = finding.connections.length === 1 ? ` --connection ${finding.connections[0]}` : '';
-  return `unstick repair ${email}${connection}`;
+  const connection = finding.connections.length === 1 ? ` --connection ${shellWord(finding.connections[0]!)}` : '';
+  return `unstick repair ${shellWord(finding.email)}${connection}`;
 }
 
 function iso(t: DateTime | null): string | null {
@@ -156,7 +169,7 @@ function writeHuman(ctx: Context, d: Diagnosis, stats: ReadStats, zone: string):
     ctx.stdout.write(`${c.yellow('note:')} ${x.email} appears more than once in one import file${where}: not a stuck user; de-duplicate the file and import again\n`);
   }
   if (d.unattributed > 0) {
-    const e = d.unattributed > 0 ? d.unattributedEvidence[0] : undefined;
+    const e = d.unattributedEvidence[0];
     const where = e ? ` (first at ${e.source.file}:${e.source.line})` : '';
     ctx.stdout.write(`${c.yellow('note:')} ${plural(d.unattributed, 'marker')} without an email to attribute it to${where}\n`);
   }

@@ -1,0 +1,150 @@
+import { closeSync, openSync, readSync } from 'node:fs';
+import { Worker } from 'node:worker_threads';
+import { DateTime } from 'luxon';
+import { describeIoError, type Source } from './inputs.js';
+import { MALFORMED_SAMPLE_LIMIT } from './malformed.js';
+import type { ReadOptions } from './reader.js';
+import { emptyStats, type InputResult } from './stats.js';
+import type { RangeJob, WorkerMessage } from './scan-worker.js';
+import { DEFAULT_MAX_RECORD_BYTES } from './scanner.js';
+import { looksBinary } from './text.js';
+import type { LogEvent, MalformedRecord, SourceRef } from './types.js';
+
+/**
+ * The parallel fast path: a large NDJSON file is cut at newlines into one range per worker thread.
+ * Events stream back as they are found (memory stays flat whatever the input). A worker knows lines
+ * only relative to its range, so events carry a source whose `line` is resolved once the ranges
+ * before it have counted theirs: consumers read it at the end (the diagnosis report), not while
+ * events stream in.
+ */
+export interface ParallelPlan {
+  workerUrl: URL;
+  workers: number;
+  minBytes: number;
+}
+
+const HEAD_BYTES = 64 * 1024;
+
+/** Newline-aligned byte ranges, or null when the file is not line-delimited JSON (or is gzip, or binary). */
+export function splitLineDelimited(path: string, size: number, workers: number): Array<[number, number]> | null {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch {
+    return null; // the serial reader reports why
+  }
+  try {
+    const head = Buffer.alloc(Math.min(size, HEAD_BYTES));
+    readSync(fd, head, 0, head.length, 0);
+    if (head[0] === 0x1f && head[1] === 0x8b) return null;
+    if (looksBinary(head)) return null;
+    const bom = head[0] === 0xef && head[1] === 0xbb && head[2] === 0xbf ? 3 : 0;
+    if (head[bom] !== 0x7b) return null;
+    const nl = head.indexOf(0x0a);
+    if (nl === -1) return null;
+    try {
+      JSON.parse(head.subarray(bom, nl).toString('utf8'));
+    } catch {
+      return null; // the first record spans lines: pretty-printed, so it must be scanned in order
+    }
+    const cuts = [0];
+    const probe = Buffer.alloc(HEAD_BYTES);
+    for (let k = 1; k < workers; k++) {
+      let at = Math.max(Math.floor((size * k) / workers), cuts[cuts.length - 1]!);
+      for (;;) {
+        const n = readSync(fd, probe, 0, probe.length, at);
+        if (n === 0) {
+          at = size;
+          break;
+        }
+        const p = probe.subarray(0, n).indexOf(0x0a);
+        if (p !== -1) {
+          at += p + 1;
+          break;
+        }
+        at += n;
+      }
+      if (at >= size) break;
+      cuts.push(at);
+    }
+    cuts.push(size);
+    const ranges: Array<[number, number]> = [];
+    for (let k = 0; k + 1 < cuts.length; k++) if (cuts[k]! < cuts[k + 1]!) ranges.push([cuts[k]!, cuts[k + 1]!]);
+    return ranges.length > 1 ? ranges : null;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+export async function readParallel(
+  source: Source,
+  ranges: Array<[number, number]>,
+  options: ReadOptions,
+  plan: ParallelPlan,
+  onEvent: (event: LogEvent) => void,
+  progress: (bytes: number) => void,
+): Promise<InputResult> {
+  // offsets[k]: lines before range k, known once ranges 0..k-1 have finished.
+  const offsets: Array<number | null> = ranges.map((_, k) => (k === 0 ? 0 : null));
+  const lines: Array<number | null> = ranges.map(() => null);
+  const sourceIn = (k: number, file: string, relative: number): SourceRef => {
+    if (k === 0) return { file, line: relative };
+    return {
+      file,
+      get line(): number {
+        const base = offsets[k];
+        if (base === null || base === undefined) throw new Error('internal: a line number was read before the parallel scan finished');
+        return relative + base;
+      },
+    };
+  };
+  const workers: Worker[] = [];
+  const input = emptyStats(source);
+  input.bytes = source.size!;
+  const samples: MalformedRecord[][] = ranges.map(() => []);
+  try {
+    await Promise.all(
+      ranges.map(([start, end], k) => {
+        const job: RangeJob = { path: source.path!, name: source.name, start, end, maxRecordBytes: options.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES };
+        if (options.format) job.forced = options.format;
+        if (options.all) job.all = true;
+        return new Promise<void>((resolve, reject) => {
+          const worker = new Worker(plan.workerUrl, { workerData: job });
+          workers.push(worker);
+          worker.on('message', (message: WorkerMessage) => {
+            if (message.kind === 'events') {
+              for (const wire of message.events) {
+                onEvent({ ...wire, time: wire.time === null ? null : DateTime.fromMillis(wire.time, { zone: 'utc' }), source: sourceIn(k, wire.source.file, wire.source.line) });
+              }
+            } else if (message.kind === 'progress') {
+              progress(message.bytes);
+            } else if (message.kind === 'failed') {
+              reject(Object.assign(new Error(message.message), { code: message.code }));
+            } else {
+              lines[k] = message.lines;
+              for (let j = 1; j < ranges.length; j++) {
+                if (offsets[j] === null && offsets[j - 1] !== null && lines[j - 1] !== null) offsets[j] = offsets[j - 1]! + lines[j - 1]!;
+              }
+              input.records += message.records;
+              input.events += message.events;
+              input.malformed += message.malformedCount;
+              if (k === 0) input.format = message.format;
+              if (k === 0 && message.notALog) input.rejected = 'JSON, but not Auth0 log records';
+              samples[k] = message.malformedSamples.map((m) => ({ reason: m.reason, source: sourceIn(k, m.source.file, m.source.line) }));
+              resolve();
+            }
+          });
+          worker.once('error', reject);
+          worker.once('exit', (code) => {
+            if (code !== 0) reject(new Error(`log scan worker exited with code ${code}`));
+          });
+        });
+      }),
+    );
+  } catch (err) {
+    return { input: { ...input, records: 0, events: 0, rejected: `cannot read: ${describeIoError(err)}`, unreadable: true }, samples: [] };
+  } finally {
+    for (const worker of workers) void worker.terminate();
+  }
+  return { input, samples: samples.flat().slice(0, MALFORMED_SAMPLE_LIMIT) };
+}
