@@ -1,17 +1,85 @@
 #!/usr/bin/env node
-// The README's demo: runs the real CLI on the shipped examples. Later issues extend it to a repair
-// rehearsal against the built-in sandbox tenant.
-import { spawnSync } from 'node:child_process';
+// `npm run demo`: the main job end to end, on the built-in sandbox, with no credentials.
+//  1. diagnose the shipped logs (every format);
+//  2. start the sandbox tenant and show a stuck user: invisible to search, yet signup and import fail;
+//  3. pull the tenant logs and the import job's error report through the official SDK and diagnose them;
+//  4. repair one user by hand the documented way (Delete a Connection User, then the user logs in and
+//     migrates again, metadata included): the steps `unstick repair` will automate.
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const cli = fileURLToPath(new URL('../bin/unstick.js', import.meta.url));
+const cli = path.join(root, 'bin/unstick.js');
+const bold = (s) => (process.stderr.isTTY && !process.env.NO_COLOR ? `\u001b[1m${s}\u001b[0m` : s);
+const say = (s) => process.stderr.write(`${s}\n`);
 
-function step(title, args) {
-  process.stderr.write(`\n\u001b[1m$ unstick ${args.join(' ')}\u001b[0m   # ${title}\n`);
-  const r = spawnSync(process.execPath, [cli, ...args], { cwd: root, stdio: 'inherit' });
+function unstick(title, args) {
+  say(`\n${bold(`$ unstick ${args.join(' ')}`)}   # ${title}`);
+  const r = spawnSync(process.execPath, [cli, ...args], { cwd: root, stdio: 'inherit', env: process.env });
   if (r.status !== 0) process.exit(r.status ?? 1);
 }
 
-step('every log format in examples/logs, one finding per stuck user', ['diagnose', 'examples/logs']);
-step('the same as CSV: the input for a batch repair', ['diagnose', 'examples/logs', '--csv']);
+if (!process.env.UNSTICK_DEMO_SANDBOX) {
+  unstick('every log format in examples/logs, one finding per stuck user', ['diagnose', 'examples/logs']);
+
+  const work = mkdtempSync(path.join(tmpdir(), 'unstick-demo-'));
+  say(`\n${bold('$ unstick sandbox')}   # a local Auth0 tenant (examples/scenarios/acme-mixed.json) over HTTPS`);
+  const sandbox = spawn(process.execPath, [cli, 'sandbox', '--state-dir', path.join(work, 'state')], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const line = await new Promise((resolve, reject) => {
+    createInterface({ input: sandbox.stdout }).once('line', resolve);
+    sandbox.once('exit', (code) => reject(new Error(`the sandbox exited with ${code}`)));
+  });
+  const ready = JSON.parse(line);
+  // Node reads NODE_EXTRA_CA_CERTS only at start: the SDK part runs in a child that trusts the sandbox CA.
+  const child = spawnSync(process.execPath, [fileURLToPath(import.meta.url)], {
+    stdio: 'inherit',
+    env: { ...process.env, UNSTICK_DEMO_SANDBOX: line, UNSTICK_DEMO_DIR: work, NODE_EXTRA_CA_CERTS: ready.caCert },
+  });
+  sandbox.kill('SIGTERM');
+  process.exit(child.status ?? 1);
+}
+
+const { ManagementClient } = await import('auth0');
+const ready = JSON.parse(process.env.UNSTICK_DEMO_SANDBOX);
+const work = process.env.UNSTICK_DEMO_DIR;
+const mgmt = new ManagementClient({ domain: ready.domain, clientId: ready.clientId, clientSecret: ready.clientSecret });
+const endUser = async (action, body) => {
+  const res = await fetch(`https://${ready.domain}/__sandbox/${action}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  return res.json();
+};
+const email = 'jane.doe@acme.com';
+const [connection] = (await mgmt.connections.list({ name: 'legacy-db' })).data;
+
+say(`\n${bold(`The stuck user ${email}, seen through the official auth0 SDK`)}`);
+say(`  users.listUsersByEmail  -> ${JSON.stringify(await mgmt.users.listUsersByEmail({ email }))} (no profile)`);
+const signup = await endUser('signup', { email, password: 'N3w-passw0rd!', connection: 'legacy-db' });
+say(`  she tries to sign up    -> ${signup.description ?? JSON.stringify(signup)}`);
+const users = [{ email, email_verified: true, user_metadata: { source: 'bulk import' } }];
+const job = await mgmt.jobs.usersImports.create({ users: Buffer.from(JSON.stringify(users)), connection_id: connection.id, upsert: false });
+let status = await mgmt.jobs.get(job.id);
+while (status.status !== 'completed' && status.status !== 'failed') {
+  await new Promise((r) => setTimeout(r, 50));
+  status = await mgmt.jobs.get(job.id);
+}
+const errors = await mgmt.jobs.errors.get(job.id);
+say(`  a bulk import of her    -> job ${status.status}, ${status.summary?.failed} failed: ${errors?.[0]?.errors?.[0]?.code} "${errors?.[0]?.errors?.[0]?.message}"`);
+
+const logs = await mgmt.logs.list({ search: 'type:fs OR type:f', per_page: 100 });
+writeFileSync(path.join(work, 'tenant-logs.json'), JSON.stringify(logs.data, null, 2));
+writeFileSync(path.join(work, 'import-errors.json'), JSON.stringify(errors, null, 2));
+unstick('what the tenant logs and the import error report say', ['diagnose', path.join(work, 'tenant-logs.json'), path.join(work, 'import-errors.json')]);
+
+say(`\n${bold('The documented repair, by hand (what `unstick repair` will automate)')}`);
+await mgmt.connections.users.deleteByEmail(connection.id, { email });
+say(`  connections.users.deleteByEmail(${connection.id}, ${email})  -> the internal store entry is gone`);
+const scenario = JSON.parse(readFileSync(path.join(root, 'examples/scenarios/acme-mixed.json'), 'utf8'));
+const { password } = scenario.legacy.find((u) => u.email === email);
+const login = await endUser('login', { email, password, connection: 'legacy-db' });
+say(`  she logs in with her legacy password -> ${login.outcome}${login.user_id ? ` as ${login.user_id}` : ''}${login.reason ? ` (${login.reason})` : ''}`);
+const [profile] = await mgmt.users.listUsersByEmail({ email });
+say(`  users.listUsersByEmail  -> ${profile ? `${profile.user_id}, user_metadata ${JSON.stringify(profile.user_metadata)}` : 'still nothing'}`);
+if (!profile) process.exit(1);

@@ -69,5 +69,26 @@ Examples:
       setCode(await diagnose(ctx, { inputs, ...opts }));
     });
 
+  program
+    .command('sandbox')
+    .description('run a local Auth0 stand-in (Management API over HTTPS) that reproduces stuck migrations, for rehearsal')
+    .option('--scenario <file>', 'tenant to load (JSON, see docs/sandbox.md); default: examples/scenarios/acme-mixed.json')
+    .option('--port <n>', 'port to listen on (default: a free one)')
+    .option('--state-dir <dir>', 'where the CA certificate and client credentials are kept (default: ~/.unstick/sandbox)')
+    .addHelpText(
+      'after',
+      `
+Prints one JSON line when ready: {"domain","clientId","clientSecret","caCert"}.
+Trust the CA with NODE_EXTRA_CA_CERTS=<caCert> and any Auth0 SDK reaches it like a tenant.
+
+Examples:
+  $ unstick sandbox
+  $ unstick sandbox --scenario examples/scenarios/large-10k.json --port 8443`,
+    )
+    .action(async (opts: Record<string, string | undefined>) => {
+      const { sandbox } = await import('./commands/sandbox.js');
+      setCode(await sandbox(ctx, opts));
+    });
+
   return program;
 }

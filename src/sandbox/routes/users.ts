@@ -1,0 +1,222 @@
+import { ApiError, json, type Route, type SandboxRequest } from '../http.js';
+import { compileQuery } from '../query.js';
+import { publicUser, type Profile, type Tenant } from '../state.js';
+import {
+  boolParam, compareValues, fieldFilter, logApiOperation, objectBody, pageParams, payloadError, queryError, rejectUnknownKeys, route, sortParam,
+} from './common.js';
+import { connectionNotFound } from './connections.js';
+
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+const CREATE_KEYS = ['email', 'password', 'connection', 'user_id', 'email_verified', 'verify_email', 'user_metadata', 'app_metadata', 'name', 'nickname', 'given_name', 'family_name', 'picture', 'blocked', 'username', 'phone_number'];
+const UPDATE_KEYS = [
+  'blocked', 'email_verified', 'email', 'phone_number', 'phone_verified', 'user_metadata', 'app_metadata', 'given_name', 'family_name', 'name', 'nickname',
+  'picture', 'verify_email', 'verify_phone_number', 'password', 'connection', 'client_id', 'username',
+];
+const OPTIONAL_STRINGS = ['given_name', 'family_name', 'picture'] as const;
+
+export function userNotFound(): ApiError {
+  return new ApiError(404, 'The user does not exist.', 'inexistent_user');
+}
+
+export function userRoutes(tenant: Tenant): Route[] {
+  return [
+    route(tenant, 'GET', '/api/v2/users-by-email', ['read:users'], (req) => {
+      const email = req.query.get('email');
+      if (!email) throw queryError('Missing required property: email');
+      // Exact and case-sensitive against the stored email, like Auth0 (database emails are stored lowercased).
+      const pick = fieldFilter(req.query);
+      return json(200, tenant.usersWithEmail(email).filter((p) => p.email === email).map((p) => pick(publicUser(p))));
+    }),
+
+    route(tenant, 'GET', '/api/v2/users', ['read:users'], (req) => {
+      const q = req.query;
+      const { page, perPage } = pageParams(q);
+      const engine = q.get('search_engine');
+      if (engine !== null && !['v1', 'v2', 'v3'].includes(engine)) throw queryError(`No enum match for: "${engine}"`, 'search_engine');
+      const search = q.get('q');
+      const query = search ? compileQuery(search, 'users') : undefined;
+      const candidates = query?.exactEmail !== undefined ? tenant.usersWithEmail(query.exactEmail) : tenant.users();
+      let found: Profile[] = [];
+      for (const p of candidates) if (!query || query.test(p as unknown as Record<string, unknown>)) found.push(p);
+      const sort = sortParam(q);
+      if (sort) {
+        const value = (p: Profile) => (p as unknown as Record<string, unknown>)[sort.field];
+        found = found.sort((a, b) => (sort.descending ? -1 : 1) * compareValues(value(a), value(b)));
+      }
+      const pick = fieldFilter(q);
+      const users = found.slice(page * perPage, page * perPage + perPage).map((p) => pick(publicUser(p)));
+      if (!boolParam(q, 'include_totals', false)) return json(200, users);
+      return json(200, { start: page * perPage, limit: perPage, length: users.length, total: found.length, users });
+    }),
+
+    route(tenant, 'GET', '/api/v2/users/:id', ['read:users'], (req) => {
+      const profile = tenant.user(req.params.id ?? '');
+      if (!profile) throw userNotFound();
+      return json(200, fieldFilter(req.query)(publicUser(profile)));
+    }),
+
+    route(tenant, 'PATCH', '/api/v2/users/:id', ['update:users', 'update:users_app_metadata'], (req) => {
+      const profile = tenant.user(req.params.id ?? '');
+      if (!profile) throw userNotFound();
+      const body = objectBody(req);
+      rejectUnknownKeys(body, UPDATE_KEYS);
+      if (Object.keys(body).length === 0) throw payloadError('Too few properties defined (0), minimum 1');
+      updateUser(tenant, profile, body);
+      const response = json(200, publicUser(profile));
+      logApiOperation(tenant, req, 'Update a User', response, body);
+      return response;
+    }),
+
+    route(tenant, 'DELETE', '/api/v2/users/:id', ['delete:users'], (req) => {
+      const userId = req.params.id ?? '';
+      const profile = tenant.deleteUser(userId);
+      const response = { status: 204 };
+      logApiOperation(tenant, req, 'Delete a User', response);
+      if (profile) logUserDeleted(tenant, profile);
+      return response;
+    }),
+
+    route(tenant, 'POST', '/api/v2/users', ['create:users'], (req) => createUser(tenant, req)),
+
+    // "Delete a Connection User": the documented fix for a ghost. Removes the internal-store entry and
+    // the profile on that connection, if any. Emails are stored lowercased, so match ignoring case.
+    route(tenant, 'DELETE', '/api/v2/connections/:id/users', ['delete:users'], (req) => {
+      const connection = tenant.connection(req.params.id ?? '');
+      if (!connection) throw connectionNotFound(400);
+      const email = req.query.get('email');
+      if (!email) throw queryError('Missing required property: email');
+      if (connection.strategy !== 'auth0') throw new ApiError(400, 'Currently, only Database Connections are supported.', 'operation_not_supported');
+      const entry = tenant.storeEntry(connection, email);
+      const owner = entry && tenant.profileFor(connection, entry);
+      const profiles = tenant.usersWithEmail(email).filter((p) => p.identities[0]?.connection === connection.name);
+      if (owner && owner.identities[0]?.connection === connection.name && !profiles.includes(owner)) profiles.push(owner);
+      if (entry) tenant.removeStoreEntry(connection, entry.email);
+      for (const p of profiles) tenant.removeProfile(p.user_id);
+      // A database identity linked under another primary is unlinked; that profile stays.
+      if (owner && !profiles.includes(owner)) {
+        tenant.removeProfile(owner.user_id);
+        owner.identities = owner.identities.filter((i) => !(i.connection === connection.name && `auth0|${i.user_id}` === entry!.user_id));
+        tenant.addProfile(owner);
+      }
+      const response = { status: 204 };
+      logApiOperation(tenant, req, 'Delete a connection user', response);
+      for (const p of profiles) logUserDeleted(tenant, p);
+      return response;
+    }),
+  ];
+}
+
+/** `sdu` (Success User Deletion) for a removed profile. */
+export function logUserDeleted(tenant: Tenant, profile: Profile): void {
+  const connection = tenant.connectionNamed(profile.identities[0]?.connection ?? '');
+  tenant.addLog({
+    type: 'sdu',
+    description: 'User deleted',
+    ...(connection ? { connection: connection.name, connection_id: connection.id, strategy: connection.strategy, strategy_type: 'database' } : {}),
+    user_id: profile.user_id,
+    user_name: profile.email,
+    details: { body: { connection: profile.identities[0]?.connection, tenant: tenant.name } },
+  });
+}
+
+function createUser(tenant: Tenant, req: SandboxRequest) {
+  const body = objectBody(req);
+  rejectUnknownKeys(body, CREATE_KEYS);
+  if (typeof body.connection !== 'string' || body.connection === '') throw payloadError('Missing required property: connection');
+  const connection = tenant.connectionNamed(body.connection);
+  if (!connection) throw connectionNotFound(400);
+  if (connection.strategy !== 'auth0') throw new ApiError(400, 'Connection must be a database or passwordless connection', 'invalid_body');
+  if (body.email === undefined) throw payloadError('Missing required property: email');
+  if (typeof body.email !== 'string' || !EMAIL.test(body.email)) throw payloadError(`Object didn't pass validation for format email: ${String(body.email)}`, 'email');
+  if (typeof body.password !== 'string' || body.password === '') throw payloadError('Missing required property: password');
+  for (const key of ['user_metadata', 'app_metadata'] as const) {
+    if (body[key] !== undefined && !isPlainObject(body[key])) throw payloadError(`Expected type object but found type ${typeof body[key]}`, key);
+  }
+  if (body.user_id !== undefined && typeof body.user_id !== 'string') throw payloadError(`Expected type string but found type ${typeof body.user_id}`, 'user_id');
+
+  const email = body.email.toLowerCase();
+  const conflict = new ApiError(409, 'The user already exists.', 'auth0_idp_error');
+  // The internal store decides, ghosts included; under import mode the Get User script is asked too.
+  if (tenant.storeEntry(connection, email)) throw conflict;
+  if (tenant.importsFromLegacy(connection) && tenant.legacyUser(email)) throw conflict;
+  if (typeof body.user_id === 'string' && (tenant.user(`auth0|${body.user_id}`) || tenant.storeEntryByUserId(connection, `auth0|${body.user_id}`))) throw conflict;
+
+  const profile = tenant.createDatabaseUser(connection, {
+    email,
+    password: body.password,
+    ...(typeof body.user_id === 'string' ? { user_id: `auth0|${body.user_id}` } : {}),
+    email_verified: body.email_verified === true,
+    ...(isPlainObject(body.user_metadata) ? { user_metadata: body.user_metadata } : {}),
+    ...(isPlainObject(body.app_metadata) ? { app_metadata: body.app_metadata } : {}),
+    ...(typeof body.name === 'string' ? { name: body.name } : {}),
+    ...(typeof body.nickname === 'string' ? { nickname: body.nickname } : {}),
+    ...(typeof body.given_name === 'string' ? { given_name: body.given_name } : {}),
+    ...(typeof body.family_name === 'string' ? { family_name: body.family_name } : {}),
+  });
+  const response = json(201, publicUser(profile));
+  logApiOperation(tenant, req, 'Create a User', response, body);
+  return response;
+}
+
+/**
+ * PATCH semantics (Auth0 "Update a user"): root attributes are replaced (`null` unsets the optional
+ * ones); `user_metadata` / `app_metadata` merge at the first level, a `null` value deletes that key,
+ * and `{}` (or `null`) clears the metadata entirely.
+ */
+function updateUser(tenant: Tenant, profile: Profile, body: Record<string, unknown>): void {
+  for (const key of ['user_metadata', 'app_metadata'] as const) {
+    const patch = body[key];
+    if (patch === undefined) continue;
+    if (patch !== null && !isPlainObject(patch)) throw payloadError(`Expected type object but found type ${Array.isArray(patch) ? 'array' : typeof patch}`, key);
+    profile[key] = mergeMetadata(profile[key], patch);
+  }
+  for (const key of ['email_verified', 'blocked'] as const) {
+    if (body[key] === undefined) continue;
+    if (typeof body[key] !== 'boolean') throw payloadError(`Expected type boolean but found type ${typeof body[key]}`, key);
+    profile[key] = body[key];
+  }
+  for (const key of ['name', 'nickname'] as const) {
+    if (body[key] === undefined) continue;
+    if (body[key] !== null && typeof body[key] !== 'string') throw payloadError(`Expected type string but found type ${typeof body[key]}`, key);
+    profile[key] = (body[key] as string | null) ?? (key === 'name' ? profile.email : (profile.email.split('@')[0] ?? profile.email));
+  }
+  for (const key of OPTIONAL_STRINGS) {
+    if (body[key] === undefined) continue;
+    if (body[key] === null) delete profile[key];
+    else if (typeof body[key] === 'string') profile[key] = body[key];
+    else throw payloadError(`Expected type string but found type ${typeof body[key]}`, key);
+  }
+  const primary = profile.identities[0];
+  const connection = primary?.provider === 'auth0' ? tenant.connectionNamed(primary.connection) : undefined;
+  if (body.email !== undefined) {
+    if (typeof body.email !== 'string' || !EMAIL.test(body.email)) throw payloadError(`Object didn't pass validation for format email: ${String(body.email)}`, 'email');
+    const email = connection ? body.email.toLowerCase() : body.email;
+    if (email.toLowerCase() !== profile.email.toLowerCase() && connection && tenant.storeEntry(connection, email)) {
+      throw new ApiError(400, 'The specified new email already exists', 'auth0_idp_error');
+    }
+    tenant.changeEmail(profile, email);
+  }
+  if (body.password !== undefined) {
+    if (typeof body.password !== 'string' || body.password === '') throw payloadError('Expected type string but found type ' + typeof body.password, 'password');
+    const entry = connection && tenant.storeEntryByUserId(connection, profile.user_id);
+    if (!connection || !entry) throw new ApiError(400, 'Cannot update password for non-database connections', 'operation_not_supported');
+    const { hash: _hash, ...rest } = entry;
+    tenant.putStoreEntry(connection, { ...rest, password: body.password });
+    profile.last_password_reset = new Date(tenant.now()).toISOString();
+  }
+  profile.updated_at = new Date(tenant.now()).toISOString();
+}
+
+export function mergeMetadata(current: Record<string, unknown>, patch: Record<string, unknown> | null): Record<string, unknown> {
+  if (patch === null || Object.keys(patch).length === 0) return {};
+  const merged = { ...current };
+  for (const [key, value] of Object.entries(patch)) {
+    if (value === null) delete merged[key];
+    else merged[key] = structuredClone(value);
+  }
+  return merged;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}

@@ -1,0 +1,399 @@
+import { FaultSpecError, parseFaults, type FaultSpec } from './faults.js';
+import { jsonErrorOffset, lineAt, valueOffset } from './json-position.js';
+import { RateLimitSpecError, parseRateLimit, type RateLimitSpec } from './rate-limit.js';
+
+/**
+ * A sandbox scenario: the tenant a rehearsal, demo or test starts from. Validated strictly (unknown
+ * keys are errors) so a typo never silently yields a healthier tenant than the one intended.
+ */
+export interface Scenario {
+  tenant: string;
+  connections: ScenarioConnection[];
+  users: ScenarioUser[];
+  ghosts: ScenarioGhost[];
+  legacy: ScenarioLegacyUser[];
+  logs: Record<string, unknown>[];
+  clients: ScenarioClient[];
+  rateLimit?: RateLimitSpec;
+  faults: FaultSpec[];
+  jobs: JobTiming;
+}
+
+export interface ScenarioConnection {
+  name: string;
+  id?: string;
+  strategy: string;
+  display_name?: string;
+  options: Record<string, unknown>;
+  enabled_clients: string[];
+}
+
+export interface ScenarioIdentity {
+  connection: string;
+  provider: string;
+  user_id: string;
+  isSocial: boolean;
+}
+
+export interface ScenarioUser {
+  email: string;
+  connection: string;
+  /** With a `provider|` prefix it is used as is; otherwise the connection's provider prefix is added. */
+  user_id?: string;
+  password?: string;
+  email_verified?: boolean;
+  name?: string;
+  nickname?: string;
+  given_name?: string;
+  family_name?: string;
+  user_metadata?: Record<string, unknown>;
+  app_metadata?: Record<string, unknown>;
+  identities?: ScenarioIdentity[];
+}
+
+export interface ScenarioGhost {
+  email: string;
+  connection: string;
+  user_id?: string;
+}
+
+export interface ScenarioLegacyUser {
+  email: string;
+  password: string;
+  user_id?: string;
+  name?: string;
+  user_metadata?: Record<string, unknown>;
+  app_metadata?: Record<string, unknown>;
+}
+
+export interface ScenarioClient {
+  client_id: string;
+  client_secret: string;
+  scopes?: string[];
+}
+
+export interface JobTiming {
+  pendingMs: number;
+  processingMs: number;
+}
+
+export const DEFAULT_JOB_TIMING: JobTiming = { pendingMs: 100, processingMs: 200 };
+
+/** Social connections a user may name without declaring them (like Auth0's built-in social connections). */
+export const SOCIAL_CONNECTIONS = ['google-oauth2', 'github', 'facebook', 'apple', 'windowslive', 'linkedin', 'twitter'];
+
+export const CONNECTION_ID_PATTERN = /^con_[A-Za-z0-9]{16}$/;
+const EMAIL_PATTERN = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+const CONNECTION_NAME_PATTERN = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,126}[A-Za-z0-9])?$/;
+const LOG_ID_PATTERN = /^\d{56}$/;
+
+export class ScenarioError extends Error {
+  constructor(
+    message: string,
+    readonly file: string,
+    readonly line?: number,
+  ) {
+    super(message);
+    this.name = 'ScenarioError';
+  }
+
+  /** `file:line` (or just the file) for messages. */
+  get location(): string {
+    return this.line === undefined ? this.file : `${this.file}:${this.line}`;
+  }
+}
+
+export function emptyScenario(): Scenario {
+  return { tenant: 'sandbox', connections: [], users: [], ghosts: [], legacy: [], logs: [], clients: [], faults: [], jobs: { ...DEFAULT_JOB_TIMING } };
+}
+
+export function parseScenario(text: string, file: string): Scenario {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    const message = (err as Error).message;
+    throw new ScenarioError(`invalid JSON: ${message}`, file, lineAt(text, jsonErrorOffset(text, message)));
+  }
+  return new Validator(text, file).scenario(value);
+}
+
+// ---------------------------------------------------------------------------------------------- validation
+
+type Path = Array<string | number>;
+type Obj = Record<string, unknown>;
+
+const TOP_KEYS = ['tenant', 'connections', 'users', 'ghosts', 'legacy', 'logs', 'clients', 'rateLimit', 'faults', 'jobs'];
+const CONNECTION_KEYS = ['name', 'id', 'strategy', 'display_name', 'options', 'enabled_clients'];
+const USER_KEYS = ['email', 'connection', 'user_id', 'password', 'email_verified', 'name', 'nickname', 'given_name', 'family_name', 'user_metadata', 'app_metadata', 'identities'];
+const IDENTITY_KEYS = ['connection', 'provider', 'user_id', 'isSocial'];
+const GHOST_KEYS = ['email', 'connection', 'user_id'];
+const LEGACY_KEYS = ['email', 'password', 'user_id', 'name', 'user_metadata', 'app_metadata'];
+const CLIENT_KEYS = ['client_id', 'client_secret', 'scopes'];
+const JOBS_KEYS = ['pendingMs', 'processingMs'];
+
+class Validator {
+  private readonly connections = new Map<string, ScenarioConnection>();
+  private readonly logIds = new Set<string>();
+
+  constructor(
+    private readonly text: string,
+    private readonly file: string,
+  ) {}
+
+  scenario(value: unknown): Scenario {
+    const v = this.object(value, [], TOP_KEYS);
+    const scenario = emptyScenario();
+    if (v.tenant !== undefined) scenario.tenant = this.string(v.tenant, ['tenant'], /^[a-z0-9][a-z0-9-]*$/, 'must be a tenant name (lowercase letters, digits, dashes)');
+    scenario.connections = this.array(v.connections, ['connections']).map((c, i) => this.connection(c, ['connections', i]));
+    scenario.legacy = this.unique(
+      this.array(v.legacy, ['legacy']).map((u, i) => this.legacyUser(u, ['legacy', i])),
+      (u) => u.email,
+      'legacy',
+      'email',
+    );
+    scenario.users = this.array(v.users, ['users']).map((u, i) => this.user(u, ['users', i]));
+    scenario.ghosts = this.array(v.ghosts, ['ghosts']).map((g, i) => this.ghost(g, ['ghosts', i]));
+    this.checkStoreCollisions(scenario);
+    scenario.logs = this.array(v.logs, ['logs']).map((l, i) => this.log(l, ['logs', i]));
+    scenario.clients = this.unique(
+      this.array(v.clients, ['clients']).map((c, i) => this.client(c, ['clients', i])),
+      (c) => c.client_id,
+      'clients',
+      'client_id',
+    );
+    if (v.rateLimit !== undefined) scenario.rateLimit = this.wrap(RateLimitSpecError, () => parseRateLimit(v.rateLimit, 'rateLimit'));
+    if (v.faults !== undefined) scenario.faults = this.wrap(FaultSpecError, () => parseFaults(v.faults, 'faults'));
+    if (v.jobs !== undefined) scenario.jobs = this.jobs(v.jobs, ['jobs']);
+    return scenario;
+  }
+
+  private connection(value: unknown, path: Path): ScenarioConnection {
+    const v = this.object(value, path, CONNECTION_KEYS);
+    const name = this.string(v.name, [...path, 'name'], CONNECTION_NAME_PATTERN, 'must be a connection name (letters, digits and dashes, at most 128)');
+    if (this.connections.has(name)) this.fail([...path, 'name'], `duplicate connection name "${name}"`);
+    const connection: ScenarioConnection = {
+      name,
+      strategy: v.strategy === undefined ? 'auth0' : this.string(v.strategy, [...path, 'strategy']),
+      options: v.options === undefined ? {} : this.connectionOptions(v.options, [...path, 'options']),
+      enabled_clients: v.enabled_clients === undefined ? [] : this.strings(v.enabled_clients, [...path, 'enabled_clients']),
+    };
+    if (v.id !== undefined) {
+      connection.id = this.string(v.id, [...path, 'id'], CONNECTION_ID_PATTERN, 'must match ^con_[A-Za-z0-9]{16}$');
+      for (const other of this.connections.values()) if (other.id === connection.id) this.fail([...path, 'id'], `duplicate connection id "${connection.id}"`);
+    }
+    if (v.display_name !== undefined) connection.display_name = this.string(v.display_name, [...path, 'display_name']);
+    this.connections.set(name, connection);
+    return connection;
+  }
+
+  private connectionOptions(value: unknown, path: Path): Obj {
+    const v = this.object(value, path);
+    for (const flag of ['enabledDatabaseCustomization', 'import_mode', 'disable_signup']) {
+      if (v[flag] !== undefined && typeof v[flag] !== 'boolean') this.fail([...path, flag], 'must be true or false');
+    }
+    if (v.customScripts !== undefined) {
+      const scripts = this.object(v.customScripts, [...path, 'customScripts']);
+      for (const [key, script] of Object.entries(scripts)) this.string(script, [...path, 'customScripts', key]);
+    }
+    return v;
+  }
+
+  private user(value: unknown, path: Path): ScenarioUser {
+    const v = this.object(value, path, USER_KEYS);
+    const connectionName = this.userConnection(v.connection, [...path, 'connection']);
+    const user: ScenarioUser = { email: this.email(v.email, [...path, 'email']), connection: connectionName };
+    if (v.user_id !== undefined) user.user_id = this.string(v.user_id, [...path, 'user_id']);
+    if (v.password !== undefined) user.password = this.string(v.password, [...path, 'password']);
+    if (v.email_verified !== undefined) user.email_verified = this.boolean(v.email_verified, [...path, 'email_verified']);
+    for (const key of ['name', 'nickname', 'given_name', 'family_name'] as const) {
+      if (v[key] !== undefined) user[key] = this.string(v[key], [...path, key]);
+    }
+    if (v.user_metadata !== undefined) user.user_metadata = this.object(v.user_metadata, [...path, 'user_metadata']);
+    if (v.app_metadata !== undefined) user.app_metadata = this.object(v.app_metadata, [...path, 'app_metadata']);
+    if (v.identities !== undefined) {
+      user.identities = this.array(v.identities, [...path, 'identities']).map((id, i) => this.identity(id, [...path, 'identities', i]));
+    }
+    return user;
+  }
+
+  private identity(value: unknown, path: Path): ScenarioIdentity {
+    const v = this.object(value, path, IDENTITY_KEYS);
+    const connection = this.string(v.connection, [...path, 'connection']);
+    const declared = this.connections.get(connection);
+    const provider = v.provider === undefined ? (declared?.strategy ?? connection) : this.string(v.provider, [...path, 'provider']);
+    return {
+      connection,
+      provider,
+      user_id: this.string(v.user_id, [...path, 'user_id']),
+      isSocial: v.isSocial === undefined ? provider !== 'auth0' : this.boolean(v.isSocial, [...path, 'isSocial']),
+    };
+  }
+
+  private ghost(value: unknown, path: Path): ScenarioGhost {
+    const v = this.object(value, path, GHOST_KEYS);
+    const ghost: ScenarioGhost = { email: this.email(v.email, [...path, 'email']), connection: this.databaseConnection(v.connection, [...path, 'connection']) };
+    if (v.user_id !== undefined) ghost.user_id = this.string(v.user_id, [...path, 'user_id']);
+    return ghost;
+  }
+
+  private legacyUser(value: unknown, path: Path): ScenarioLegacyUser {
+    const v = this.object(value, path, LEGACY_KEYS);
+    const user: ScenarioLegacyUser = { email: this.email(v.email, [...path, 'email']), password: this.string(v.password, [...path, 'password']) };
+    if (v.user_id !== undefined) user.user_id = this.string(v.user_id, [...path, 'user_id']);
+    if (v.name !== undefined) user.name = this.string(v.name, [...path, 'name']);
+    if (v.user_metadata !== undefined) user.user_metadata = this.object(v.user_metadata, [...path, 'user_metadata']);
+    if (v.app_metadata !== undefined) user.app_metadata = this.object(v.app_metadata, [...path, 'app_metadata']);
+    return user;
+  }
+
+  private log(value: unknown, path: Path): Obj {
+    const v = this.object(value, path);
+    this.string(v.type, [...path, 'type']);
+    if (v.date !== undefined && (typeof v.date !== 'string' || Number.isNaN(Date.parse(v.date)))) this.fail([...path, 'date'], 'must be an ISO 8601 date');
+    if (v.log_id !== undefined) {
+      const id = this.string(v.log_id, [...path, 'log_id'], LOG_ID_PATTERN, 'must be a 56-digit numeric string like Auth0\'s (omit it to have one assigned)');
+      if (this.logIds.has(id)) this.fail([...path, 'log_id'], `duplicate log_id "${id}"`);
+      this.logIds.add(id);
+    }
+    return v;
+  }
+
+  private client(value: unknown, path: Path): ScenarioClient {
+    const v = this.object(value, path, CLIENT_KEYS);
+    const client: ScenarioClient = { client_id: this.string(v.client_id, [...path, 'client_id']), client_secret: this.string(v.client_secret, [...path, 'client_secret']) };
+    if (v.scopes !== undefined) client.scopes = this.strings(v.scopes, [...path, 'scopes']);
+    return client;
+  }
+
+  private jobs(value: unknown, path: Path): JobTiming {
+    const v = this.object(value, path, JOBS_KEYS);
+    const timing = { ...DEFAULT_JOB_TIMING };
+    for (const key of JOBS_KEYS as Array<keyof JobTiming>) {
+      const ms = v[key];
+      if (ms === undefined) continue;
+      if (typeof ms !== 'number' || !Number.isInteger(ms) || ms < 0 || ms > 600_000) this.fail([...path, key], 'must be an integer number of milliseconds, 0-600000');
+      timing[key] = ms;
+    }
+    return timing;
+  }
+
+  /** A user may live on a declared connection or on a built-in social connection. */
+  private userConnection(value: unknown, path: Path): string {
+    const name = this.string(value, path);
+    if (this.connections.has(name) || SOCIAL_CONNECTIONS.includes(name)) return name;
+    this.fail(path, `"${name}" is not a declared connection (declared: ${this.declaredNames()}) nor a social connection (${SOCIAL_CONNECTIONS.join(', ')})`);
+  }
+
+  private databaseConnection(value: unknown, path: Path): string {
+    const name = this.string(value, path);
+    const connection = this.connections.get(name);
+    if (!connection) this.fail(path, `"${name}" is not a declared connection (declared: ${this.declaredNames()})`);
+    if (connection.strategy !== 'auth0') this.fail(path, `"${name}" is not a database connection (strategy "${connection.strategy}")`);
+    return name;
+  }
+
+  private declaredNames(): string {
+    return [...this.connections.keys()].join(', ') || 'none';
+  }
+
+  /** One email may exist once per connection, whether as a user or as a ghost. */
+  private checkStoreCollisions(scenario: Scenario): void {
+    const seen = new Map<string, Path>();
+    const userIds = new Map<string, Path>();
+    const entries: Array<[ScenarioUser | ScenarioGhost, Path]> = [
+      ...scenario.users.map((u, i): [ScenarioUser, Path] => [u, ['users', i]]),
+      ...scenario.ghosts.map((g, i): [ScenarioGhost, Path] => [g, ['ghosts', i]]),
+    ];
+    for (const [entry, path] of entries) {
+      const key = `${entry.connection}\u0000${entry.email.toLowerCase()}`;
+      const earlier = seen.get(key);
+      if (earlier) this.fail([...path, 'email'], `${entry.email} is already on connection "${entry.connection}" (${formatPath(earlier)})`);
+      seen.set(key, path);
+      if (entry.user_id !== undefined) {
+        const idKey = `${entry.connection}\u0000${entry.user_id}`;
+        const sameId = userIds.get(idKey);
+        if (sameId) this.fail([...path, 'user_id'], `user_id "${entry.user_id}" is already used by ${formatPath(sameId)}`);
+        userIds.set(idKey, path);
+      }
+    }
+  }
+
+  private unique<T>(items: T[], key: (item: T) => string, list: string, field: string): T[] {
+    const seen = new Map<string, number>();
+    items.forEach((item, i) => {
+      const k = key(item).toLowerCase();
+      const earlier = seen.get(k);
+      if (earlier !== undefined) this.fail([list, i, field], `duplicate ${field} "${key(item)}" (also ${list}[${earlier}])`);
+      seen.set(k, i);
+    });
+    return items;
+  }
+
+  private wrap<T, E extends Error>(errorType: new (...args: never[]) => E, parse: () => T): T {
+    try {
+      return parse();
+    } catch (err) {
+      if (!(err instanceof errorType)) throw err;
+      const path = /^([A-Za-z_]\w*(?:\[\d+\]|\.[A-Za-z_]\w*)*)/.exec(err.message)?.[1];
+      throw new ScenarioError(err.message, this.file, path === undefined ? undefined : this.lineOf(parsePath(path)));
+    }
+  }
+
+  // -------------------------------------------------------------------------------------------- primitives
+
+  private object(value: unknown, path: Path, allowed?: string[]): Obj {
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) this.fail(path, 'must be an object');
+    const v = value as Obj;
+    if (allowed) {
+      for (const key of Object.keys(v)) if (!allowed.includes(key)) this.fail([...path, key], `unknown key (allowed: ${allowed.join(', ')})`);
+    }
+    return v;
+  }
+
+  private array(value: unknown, path: Path): unknown[] {
+    if (value === undefined) return [];
+    if (!Array.isArray(value)) this.fail(path, 'must be an array');
+    return value;
+  }
+
+  private string(value: unknown, path: Path, pattern?: RegExp, patternMessage?: string): string {
+    if (typeof value !== 'string' || value === '') this.fail(path, value === undefined ? 'is required' : 'must be a non-empty string');
+    if (pattern && !pattern.test(value)) this.fail(path, patternMessage ?? `must match ${pattern.source}`);
+    return value;
+  }
+
+  private strings(value: unknown, path: Path): string[] {
+    return this.array(value, path).map((s, i) => this.string(s, [...path, i]));
+  }
+
+  private email(value: unknown, path: Path): string {
+    return this.string(value, path, EMAIL_PATTERN, 'must be an email');
+  }
+
+  private boolean(value: unknown, path: Path): boolean {
+    if (typeof value !== 'boolean') this.fail(path, 'must be true or false');
+    return value;
+  }
+
+  private fail(path: Path, message: string): never {
+    throw new ScenarioError(path.length ? `${formatPath(path)}: ${message}` : message, this.file, this.lineOf(path));
+  }
+
+  /** The line of the value at `path`, or of its nearest enclosing value that exists in the text. */
+  private lineOf(path: Path): number | undefined {
+    for (let n = path.length; n >= 0; n--) {
+      const offset = valueOffset(this.text, path.slice(0, n));
+      if (offset !== undefined) return lineAt(this.text, offset);
+    }
+    return undefined;
+  }
+}
+
+export function formatPath(path: Path): string {
+  return path.map((seg, i) => (typeof seg === 'number' ? `[${seg}]` : i === 0 ? seg : `.${seg}`)).join('');
+}
+
+function parsePath(text: string): Path {
+  return [...text.matchAll(/([A-Za-z_]\w*)|\[(\d+)\]/g)].map((m) => (m[2] !== undefined ? Number(m[2]) : m[1]!));
+}

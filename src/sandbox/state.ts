@@ -1,0 +1,392 @@
+import { createHash } from 'node:crypto';
+import { JobBoard } from './jobs.js';
+import { LogBook, type LogInput, type LogRecord } from './log-book.js';
+import { newProfile, publicUser, withProvider, type Identity, type NewDatabaseUser, type Profile, type StoreEntry } from './profile.js';
+import type { JobTiming, Scenario, ScenarioUser } from './scenario.js';
+import { DEFAULT_JOB_TIMING } from './scenario.js';
+
+export type { Identity, ImportedHash, NewDatabaseUser, Profile, StoreEntry } from './profile.js';
+export { passwordMatches, publicUser, withProvider } from './profile.js';
+
+/**
+ * The sandbox tenant. Three stores, kept apart on purpose because the bug lives between them:
+ * - profiles: the users the Management API shows (`/users`, `/users-by-email`);
+ * - each database connection's internal user store (email → user_id, password), which decides
+ *   "The user already exists." / DUPLICATED_USER;
+ * - the legacy store behind the custom database scripts (lazy migration source).
+ * A ghost is an internal-store entry without a profile: exactly the stuck state.
+ */
+export interface Connection {
+  id: string;
+  name: string;
+  strategy: string;
+  display_name?: string;
+  options: Record<string, unknown>;
+  enabled_clients: string[];
+  realms: string[];
+  is_domain_connection: boolean;
+}
+
+export interface LegacyUser {
+  email: string;
+  password: string;
+  user_id: string;
+  name?: string;
+  user_metadata: Record<string, unknown>;
+  app_metadata: Record<string, unknown>;
+}
+
+export interface TenantOptions {
+  now?: () => number;
+  random?: () => number;
+  /** Origin of the sandbox, for export locations and ticket URLs. */
+  baseUrl?: string;
+}
+
+const ALPHANUMERIC = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+const HEX = '0123456789abcdef';
+
+export class Tenant {
+  readonly now: () => number;
+  readonly random: () => number;
+  readonly baseUrl: string;
+  readonly logs: LogBook;
+  readonly jobs: JobBoard;
+
+  private readonly connectionsById = new Map<string, Connection>();
+  private readonly connectionsByName = new Map<string, Connection>();
+  private readonly profiles = new Map<string, Profile>();
+  /** Lowercased email → user_ids of the profiles with that email. */
+  private readonly emailIndex = new Map<string, Set<string>>();
+  /** `connection\0provider|id` → user_id of the profile holding that identity (primary or linked). */
+  private readonly identityOwners = new Map<string, string>();
+  /** Connection id → lowercased email → entry. */
+  private readonly stores = new Map<string, Map<string, StoreEntry>>();
+  /** `connectionId\0user_id` → lowercased email of the store entry. */
+  private readonly storeUserIds = new Map<string, string>();
+  private readonly legacy = new Map<string, LegacyUser>();
+  private readonly tickets = new Map<string, { connectionId: string; email: string; expiresAt: number }>();
+
+  constructor(
+    readonly name: string,
+    options: TenantOptions = {},
+    readonly jobTiming: JobTiming = DEFAULT_JOB_TIMING,
+  ) {
+    this.now = options.now ?? Date.now;
+    this.random = options.random ?? Math.random;
+    this.baseUrl = (options.baseUrl ?? 'https://localhost').replace(/\/$/, '');
+    this.logs = new LogBook(this.now, { tenant_name: name, hostname: new URL(this.baseUrl).host });
+    this.jobs = new JobBoard(this);
+  }
+
+  static fromScenario(scenario: Scenario, options: TenantOptions = {}): Tenant {
+    const tenant = new Tenant(scenario.tenant, options, scenario.jobs);
+    const createdAt = new Date(tenant.now()).toISOString();
+    for (const c of scenario.connections) {
+      const id = c.id ?? `con_${stableId(`${scenario.tenant}/${c.name}`, 16, ALPHANUMERIC)}`;
+      tenant.addConnection({
+        id,
+        name: c.name,
+        strategy: c.strategy,
+        ...(c.display_name === undefined ? {} : { display_name: c.display_name }),
+        options: structuredClone(c.options),
+        enabled_clients: [...c.enabled_clients],
+        realms: [c.name],
+        is_domain_connection: false,
+      });
+    }
+    for (const l of scenario.legacy) {
+      tenant.legacy.set(l.email.toLowerCase(), {
+        email: l.email.toLowerCase(),
+        password: l.password,
+        user_id: l.user_id ?? `legacy-${stableId(l.email.toLowerCase(), 10, HEX)}`,
+        ...(l.name === undefined ? {} : { name: l.name }),
+        user_metadata: structuredClone(l.user_metadata ?? {}),
+        app_metadata: structuredClone(l.app_metadata ?? {}),
+      });
+    }
+    for (const u of scenario.users) tenant.addScenarioUser(u, createdAt);
+    for (const g of scenario.ghosts) {
+      const connection = tenant.connectionNamed(g.connection)!;
+      const email = g.email.toLowerCase();
+      const legacy = tenant.legacy.get(email);
+      const userId = g.user_id ? withProvider(g.user_id, 'auth0') : `auth0|${legacy?.user_id ?? stableId(`${g.connection}/${email}`, 24, HEX)}`;
+      // An interrupted lazy migration wrote the store entry with the legacy password.
+      tenant.putStoreEntry(connection, { email, user_id: userId, ...(legacy ? { password: legacy.password } : {}) });
+    }
+    tenant.logs.preload(scenario.logs.map((l) => structuredClone(l)));
+    return tenant;
+  }
+
+  // -------------------------------------------------------------------------------------------- connections
+
+  addConnection(connection: Connection): void {
+    this.connectionsById.set(connection.id, connection);
+    this.connectionsByName.set(connection.name, connection);
+    if (connection.strategy === 'auth0') this.stores.set(connection.id, new Map());
+  }
+
+  connection(id: string): Connection | undefined {
+    return this.connectionsById.get(id);
+  }
+
+  connectionNamed(name: string): Connection | undefined {
+    return this.connectionsByName.get(name);
+  }
+
+  connections(): Connection[] {
+    return [...this.connectionsById.values()];
+  }
+
+  /** Custom database with "Import Users to Auth0" on: logins and Get User fall through to the legacy store. */
+  importsFromLegacy(connection: Connection): boolean {
+    return connection.options.enabledDatabaseCustomization === true && connection.options.import_mode === true;
+  }
+
+  /** The connection end-user actions use when none is named: the first lazy-migration connection, else the first database. */
+  defaultDatabaseConnection(): Connection | undefined {
+    const databases = this.connections().filter((c) => c.strategy === 'auth0');
+    return databases.find((c) => this.importsFromLegacy(c)) ?? databases[0];
+  }
+
+  // -------------------------------------------------------------------------------------------- profiles
+
+  user(userId: string): Profile | undefined {
+    return this.profiles.get(userId);
+  }
+
+  /** Profiles whose email equals `email` ignoring case (callers apply Auth0's case rules). */
+  usersWithEmail(email: string): Profile[] {
+    const ids = this.emailIndex.get(email.toLowerCase());
+    return ids ? [...ids].map((id) => this.profiles.get(id)!) : [];
+  }
+
+  users(): IterableIterator<Profile> {
+    return this.profiles.values();
+  }
+
+  get userCount(): number {
+    return this.profiles.size;
+  }
+
+  addProfile(profile: Profile): void {
+    this.profiles.set(profile.user_id, profile);
+    this.indexEmail(profile);
+    for (const identity of profile.identities) this.identityOwners.set(identityKey(identity), profile.user_id);
+  }
+
+  /** Removes the profile only; store entries are the caller's business. */
+  removeProfile(userId: string): Profile | undefined {
+    const profile = this.profiles.get(userId);
+    if (!profile) return undefined;
+    this.profiles.delete(userId);
+    this.unindexEmail(profile);
+    for (const identity of profile.identities) this.identityOwners.delete(identityKey(identity));
+    return profile;
+  }
+
+  /** Changes a profile's email, moving its store entries on database connections along. */
+  changeEmail(profile: Profile, email: string): void {
+    this.unindexEmail(profile);
+    for (const identity of profile.identities) {
+      const connection = identity.provider === 'auth0' ? this.connectionNamed(identity.connection) : undefined;
+      const entry = connection && this.storeEntryByUserId(connection, `auth0|${identity.user_id}`);
+      if (connection && entry) {
+        this.removeStoreEntry(connection, entry.email);
+        this.putStoreEntry(connection, { ...entry, email: email.toLowerCase() });
+      }
+    }
+    profile.email = email;
+    this.indexEmail(profile);
+  }
+
+  /** The profile holding the identity behind a store entry, if any (none means the entry is a ghost). */
+  profileFor(connection: Connection, entry: StoreEntry): Profile | undefined {
+    const owner = this.identityOwners.get(`${connection.name}\u0000${entry.user_id}`);
+    return owner === undefined ? undefined : this.profiles.get(owner);
+  }
+
+  /** Creates both halves of a healthy database user: the store entry and the profile. */
+  createDatabaseUser(connection: Connection, input: NewDatabaseUser): Profile {
+    const email = input.email.toLowerCase();
+    const userId = input.user_id ? withProvider(input.user_id, 'auth0') : `auth0|${this.randomId(24, HEX)}`;
+    const entry: StoreEntry = { email, user_id: userId };
+    if (input.password !== undefined) entry.password = input.password;
+    if (input.hash) entry.hash = input.hash;
+    this.putStoreEntry(connection, entry);
+    const at = new Date(input.at ?? this.now()).toISOString();
+    const profile = newProfile({
+      ...input,
+      user_id: userId,
+      email,
+      identities: [{ connection: connection.name, provider: 'auth0', user_id: userId.slice('auth0|'.length), isSocial: false }],
+      created_at: at,
+    });
+    this.addProfile(profile);
+    return profile;
+  }
+
+  /** DELETE /users/:id: the profile and the store entries of its database identities. */
+  deleteUser(userId: string): Profile | undefined {
+    const profile = this.removeProfile(userId);
+    if (!profile) return undefined;
+    for (const identity of profile.identities) {
+      if (identity.provider !== 'auth0') continue;
+      const connection = this.connectionNamed(identity.connection);
+      const entry = connection && this.storeEntryByUserId(connection, `auth0|${identity.user_id}`);
+      if (connection && entry) this.removeStoreEntry(connection, entry.email);
+    }
+    return profile;
+  }
+
+  // -------------------------------------------------------------------------------------------- internal user store
+
+  storeEntry(connection: Connection, email: string): StoreEntry | undefined {
+    return this.stores.get(connection.id)?.get(email.toLowerCase());
+  }
+
+  storeEntryByUserId(connection: Connection, userId: string): StoreEntry | undefined {
+    const email = this.storeUserIds.get(`${connection.id}\u0000${userId}`);
+    return email === undefined ? undefined : this.storeEntry(connection, email);
+  }
+
+  storeEntries(connection: Connection): StoreEntry[] {
+    return [...(this.stores.get(connection.id)?.values() ?? [])];
+  }
+
+  putStoreEntry(connection: Connection, entry: StoreEntry): void {
+    const store = this.stores.get(connection.id);
+    if (!store) throw new Error(`connection ${connection.name} has no user store (strategy ${connection.strategy})`);
+    const email = entry.email.toLowerCase();
+    store.set(email, { ...entry, email });
+    this.storeUserIds.set(`${connection.id}\u0000${entry.user_id}`, email);
+  }
+
+  removeStoreEntry(connection: Connection, email: string): StoreEntry | undefined {
+    const store = this.stores.get(connection.id);
+    const entry = store?.get(email.toLowerCase());
+    if (!store || !entry) return undefined;
+    store.delete(entry.email);
+    this.storeUserIds.delete(`${connection.id}\u0000${entry.user_id}`);
+    return entry;
+  }
+
+  isGhost(connection: Connection, email: string): boolean {
+    const entry = this.storeEntry(connection, email);
+    return entry !== undefined && this.profileFor(connection, entry) === undefined;
+  }
+
+  // -------------------------------------------------------------------------------------------- legacy store
+
+  legacyUser(email: string): LegacyUser | undefined {
+    return this.legacy.get(email.toLowerCase());
+  }
+
+  // -------------------------------------------------------------------------------------------- tickets, logs, ids
+
+  issueTicket(connection: Connection, email: string, ttlSeconds: number): string {
+    const ticket = this.randomId(32, ALPHANUMERIC);
+    this.tickets.set(ticket, { connectionId: connection.id, email: email.toLowerCase(), expiresAt: this.now() + ttlSeconds * 1000 });
+    return ticket;
+  }
+
+  /** The ticket's target, or undefined when unknown or expired; `consume` makes it single-use. */
+  redeemTicket(ticket: string, consume = true): { connection: Connection; email: string } | undefined {
+    const t = this.tickets.get(ticket);
+    const connection = t && this.connection(t.connectionId);
+    if (!t || !connection || t.expiresAt < this.now()) return undefined;
+    if (consume) this.tickets.delete(ticket);
+    return { connection, email: t.email };
+  }
+
+  addLog(partial: LogInput): LogRecord {
+    return this.logs.add(partial);
+  }
+
+  randomId(length: number, alphabet = ALPHANUMERIC): string {
+    let id = '';
+    for (let i = 0; i < length; i++) id += alphabet[Math.floor(this.random() * alphabet.length)] ?? alphabet[0];
+    return id;
+  }
+
+  /** Applies import/export jobs whose completion time has passed. Every handler calls this first. */
+  settleDueJobs(): void {
+    this.jobs.settleDue();
+  }
+
+  /** The whole state as plain JSON (passwords left out), for /__sandbox/state. */
+  snapshot(): unknown {
+    this.settleDueJobs();
+    const stores: Record<string, unknown[]> = {};
+    const ghosts: unknown[] = [];
+    for (const connection of this.connectionsById.values()) {
+      if (!this.stores.has(connection.id)) continue;
+      stores[connection.name] = this.storeEntries(connection).map((e) => {
+        const ghost = this.profileFor(connection, e) === undefined;
+        if (ghost) ghosts.push({ connection: connection.name, email: e.email, user_id: e.user_id });
+        return { email: e.email, user_id: e.user_id, has_password: e.password !== undefined || e.hash !== undefined, ghost };
+      });
+    }
+    return {
+      tenant: this.name,
+      connections: this.connections().map((c) => structuredClone(c)),
+      users: [...this.profiles.values()].map(publicUser),
+      stores,
+      ghosts,
+      legacy: [...this.legacy.values()].map(({ password: _password, ...rest }) => structuredClone(rest)),
+      logs: [...this.logs.all()],
+      jobs: this.jobs.list().map((job) => this.jobs.view(job)),
+    };
+  }
+
+  private addScenarioUser(u: ScenarioUser, createdAt: string): void {
+    const declared = this.connectionNamed(u.connection);
+    const provider = declared?.strategy ?? u.connection;
+    const email = provider === 'auth0' ? u.email.toLowerCase() : u.email;
+    const legacy = declared && this.importsFromLegacy(declared) ? this.legacy.get(email.toLowerCase()) : undefined;
+    const defaultId = legacy?.user_id ?? (provider === 'auth0' ? stableId(`${u.connection}/${email}`, 24, HEX) : stableId(`${u.connection}/${email}`, 21, '0123456789'));
+    const userId = withProvider(u.user_id ?? defaultId, provider);
+    const identities: Identity[] = [
+      { connection: u.connection, provider, user_id: userId.slice(provider.length + 1), isSocial: provider !== 'auth0' },
+      ...(u.identities ?? []).map((i) => ({ ...i, user_id: i.user_id.startsWith(`${i.provider}|`) ? i.user_id.slice(i.provider.length + 1) : i.user_id })),
+    ];
+    const profile = newProfile({ ...u, user_id: userId, email, identities, created_at: createdAt, logins_count: 1 });
+    if (declared && declared.strategy === 'auth0') {
+      this.putStoreEntry(declared, { email, user_id: userId, ...(u.password === undefined ? {} : { password: u.password }) });
+    }
+    // A linked database identity has its own store entry (under the profile's email) but no profile of its own.
+    for (const linked of identities.slice(1)) {
+      const connection = linked.provider === 'auth0' ? this.connectionNamed(linked.connection) : undefined;
+      if (connection?.strategy === 'auth0' && !this.storeEntry(connection, email)) {
+        this.putStoreEntry(connection, { email: email.toLowerCase(), user_id: `auth0|${linked.user_id}` });
+      }
+    }
+    this.addProfile(profile);
+  }
+
+  private indexEmail(profile: Profile): void {
+    const key = profile.email.toLowerCase();
+    let ids = this.emailIndex.get(key);
+    if (!ids) this.emailIndex.set(key, (ids = new Set()));
+    ids.add(profile.user_id);
+  }
+
+  private unindexEmail(profile: Profile): void {
+    const key = profile.email.toLowerCase();
+    const ids = this.emailIndex.get(key);
+    ids?.delete(profile.user_id);
+    if (ids?.size === 0) this.emailIndex.delete(key);
+  }
+}
+
+function identityKey(identity: Identity): string {
+  return `${identity.connection}\u0000${identity.provider}|${identity.user_id}`;
+}
+
+/** Deterministic ids for scenario entities, so a scenario always yields the same ids. */
+function stableId(seed: string, length: number, alphabet: string): string {
+  const digest = createHash('sha256').update(seed).digest();
+  let id = '';
+  for (let i = 0; i < length; i++) id += alphabet[digest[i % digest.length]! % alphabet.length];
+  return id;
+}

@@ -1,0 +1,117 @@
+import { generateKeyPairSync, randomBytes, X509Certificate } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import forge from 'node-forge';
+
+/**
+ * The sandbox's own certificate authority and a server certificate for 127.0.0.1 / ::1 / localhost
+ * signed by it, kept in the state dir so NODE_EXTRA_CA_CERTS stays valid across restarts. With the CA
+ * trusted, the official SDK reaches the sandbox exactly as it reaches a tenant.
+ *
+ * The CA's private key is never written anywhere: it signs the one server certificate and is dropped.
+ * So trusting ca.pem (say, left exported in a shell) can never let anyone mint a certificate for a real
+ * host such as *.auth0.com.
+ */
+export interface SandboxCertificates {
+  caCertPath: string;
+  key: string;
+  cert: string;
+}
+
+const CA_CERT = 'ca.pem';
+const SERVER_CERT = 'server.pem';
+const SERVER_KEY = 'server-key.pem';
+const DAY = 24 * 3600 * 1000;
+
+export function ensureCertificates(stateDir: string): SandboxCertificates {
+  if (!existsSync(stateDir)) {
+    mkdirSync(stateDir, { recursive: true, mode: 0o700 });
+    chmodSync(stateDir, 0o700);
+  }
+  const caCertPath = path.join(stateDir, CA_CERT);
+  const certPath = path.join(stateDir, SERVER_CERT);
+  const keyPath = path.join(stateDir, SERVER_KEY);
+  if (existsSync(caCertPath) && existsSync(certPath) && existsSync(keyPath) && stillValid(certPath)) {
+    return { caCertPath, key: readFileSync(keyPath, 'utf8'), cert: readFileSync(certPath, 'utf8') };
+  }
+  const ca = createCa();
+  const server = createServerCert(ca);
+  const key = forge.pki.privateKeyToPem(server.key);
+  const cert = forge.pki.certificateToPem(server.cert);
+  writeFileSync(keyPath, key, { mode: 0o600 });
+  writeFileSync(certPath, cert);
+  writeFileSync(caCertPath, forge.pki.certificateToPem(ca.cert));
+  rmSync(path.join(stateDir, 'ca-key.pem'), { force: true }); // left by older versions
+  return { caCertPath, key, cert };
+}
+
+function stillValid(certPath: string): boolean {
+  try {
+    return new Date(new X509Certificate(readFileSync(certPath)).validTo).getTime() > Date.now() + DAY;
+  } catch {
+    return false;
+  }
+}
+
+function rsaKeys(): { privateKey: forge.pki.rsa.PrivateKey; publicKey: forge.pki.rsa.PublicKey } {
+  // Node's native key generation; forge only builds and signs the certificates.
+  const pair = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  return {
+    privateKey: forge.pki.privateKeyFromPem(pair.privateKey.export({ type: 'pkcs1', format: 'pem' }).toString()),
+    publicKey: forge.pki.publicKeyFromPem(pair.publicKey.export({ type: 'spki', format: 'pem' }).toString()),
+  };
+}
+
+function serial(): string {
+  const bytes = randomBytes(16);
+  bytes[0] = bytes[0]! & 0x7f; // positive
+  return bytes.toString('hex');
+}
+
+function createCa() {
+  const keys = rsaKeys();
+  const cert = forge.pki.createCertificate();
+  cert.publicKey = keys.publicKey;
+  cert.serialNumber = serial();
+  cert.validity.notBefore = new Date(Date.now() - 60_000);
+  cert.validity.notAfter = new Date(Date.now() + 825 * DAY);
+  const subject = [
+    { name: 'commonName', value: 'unstick sandbox CA (local only)' },
+    { name: 'organizationName', value: 'unstick' },
+  ];
+  cert.setSubject(subject);
+  cert.setIssuer(subject);
+  cert.setExtensions([
+    { name: 'basicConstraints', cA: true, critical: true },
+    { name: 'keyUsage', keyCertSign: true, cRLSign: true, critical: true },
+    { name: 'subjectKeyIdentifier' },
+  ]);
+  cert.sign(keys.privateKey, forge.md.sha256.create());
+  return { cert, key: keys.privateKey };
+}
+
+function createServerCert(ca: { cert: forge.pki.Certificate; key: forge.pki.rsa.PrivateKey }) {
+  const keys = rsaKeys();
+  const cert = forge.pki.createCertificate();
+  cert.publicKey = keys.publicKey;
+  cert.serialNumber = serial();
+  cert.validity.notBefore = new Date(Date.now() - 60_000);
+  cert.validity.notAfter = new Date(Date.now() + 825 * DAY);
+  cert.setSubject([{ name: 'commonName', value: '127.0.0.1' }]);
+  cert.setIssuer(ca.cert.subject.attributes);
+  cert.setExtensions([
+    { name: 'basicConstraints', cA: false },
+    { name: 'keyUsage', digitalSignature: true, keyEncipherment: true, critical: true },
+    { name: 'extKeyUsage', serverAuth: true },
+    {
+      name: 'subjectAltName',
+      altNames: [
+        { type: 7, ip: '127.0.0.1' },
+        { type: 7, ip: '::1' },
+        { type: 2, value: 'localhost' },
+      ],
+    },
+  ]);
+  cert.sign(ca.key, forge.md.sha256.create());
+  return { cert, key: keys.privateKey };
+}
