@@ -74,16 +74,6 @@ export class ApiError extends Error {
   }
 }
 
-/** Parses a JSON body, answering 400 invalid_body like Auth0 when it is not JSON. */
-export function jsonBody<T = Record<string, unknown>>(req: SandboxRequest): T {
-  if (req.body.length === 0) return {} as T;
-  try {
-    return JSON.parse(req.body.toString('utf8')) as T;
-  } catch {
-    throw new ApiError(400, 'Invalid request payload JSON format', 'invalid_body');
-  }
-}
-
 export function json(status: number, body: unknown, headers?: Record<string, string>): SandboxResponse {
   return headers ? { status, body, headers } : { status, body };
 }

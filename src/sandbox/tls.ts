@@ -53,53 +53,42 @@ function stillValid(certPath: string): boolean {
   }
 }
 
-function rsaKeys(): { privateKey: forge.pki.rsa.PrivateKey; publicKey: forge.pki.rsa.PublicKey } {
+/** A fresh key pair and an unsigned certificate for it, valid from a minute ago for 825 days. */
+function newCertificate(): { cert: forge.pki.Certificate; key: forge.pki.rsa.PrivateKey } {
   // Node's native key generation; forge only builds and signs the certificates.
   const pair = generateKeyPairSync('rsa', { modulusLength: 2048 });
-  return {
-    privateKey: forge.pki.privateKeyFromPem(pair.privateKey.export({ type: 'pkcs1', format: 'pem' }).toString()),
-    publicKey: forge.pki.publicKeyFromPem(pair.publicKey.export({ type: 'spki', format: 'pem' }).toString()),
-  };
-}
-
-function serial(): string {
-  const bytes = randomBytes(16);
-  bytes[0] = bytes[0]! & 0x7f; // positive
-  return bytes.toString('hex');
+  const cert = forge.pki.createCertificate();
+  cert.publicKey = forge.pki.publicKeyFromPem(pair.publicKey.export({ type: 'spki', format: 'pem' }).toString());
+  const serial = randomBytes(16);
+  serial[0] = serial[0]! & 0x7f; // a positive serial number
+  cert.serialNumber = serial.toString('hex');
+  cert.validity.notBefore = new Date(Date.now() - 60_000);
+  cert.validity.notAfter = new Date(Date.now() + 825 * DAY);
+  return { cert, key: forge.pki.privateKeyFromPem(pair.privateKey.export({ type: 'pkcs1', format: 'pem' }).toString()) };
 }
 
 function createCa() {
-  const keys = rsaKeys();
-  const cert = forge.pki.createCertificate();
-  cert.publicKey = keys.publicKey;
-  cert.serialNumber = serial();
-  cert.validity.notBefore = new Date(Date.now() - 60_000);
-  cert.validity.notAfter = new Date(Date.now() + 825 * DAY);
+  const ca = newCertificate();
   const subject = [
     { name: 'commonName', value: 'unstick sandbox CA (local only)' },
     { name: 'organizationName', value: 'unstick' },
   ];
-  cert.setSubject(subject);
-  cert.setIssuer(subject);
-  cert.setExtensions([
+  ca.cert.setSubject(subject);
+  ca.cert.setIssuer(subject);
+  ca.cert.setExtensions([
     { name: 'basicConstraints', cA: true, critical: true },
     { name: 'keyUsage', keyCertSign: true, cRLSign: true, critical: true },
     { name: 'subjectKeyIdentifier' },
   ]);
-  cert.sign(keys.privateKey, forge.md.sha256.create());
-  return { cert, key: keys.privateKey };
+  ca.cert.sign(ca.key, forge.md.sha256.create());
+  return ca;
 }
 
 function createServerCert(ca: { cert: forge.pki.Certificate; key: forge.pki.rsa.PrivateKey }) {
-  const keys = rsaKeys();
-  const cert = forge.pki.createCertificate();
-  cert.publicKey = keys.publicKey;
-  cert.serialNumber = serial();
-  cert.validity.notBefore = new Date(Date.now() - 60_000);
-  cert.validity.notAfter = new Date(Date.now() + 825 * DAY);
-  cert.setSubject([{ name: 'commonName', value: '127.0.0.1' }]);
-  cert.setIssuer(ca.cert.subject.attributes);
-  cert.setExtensions([
+  const server = newCertificate();
+  server.cert.setSubject([{ name: 'commonName', value: '127.0.0.1' }]);
+  server.cert.setIssuer(ca.cert.subject.attributes);
+  server.cert.setExtensions([
     { name: 'basicConstraints', cA: false },
     { name: 'keyUsage', digitalSignature: true, keyEncipherment: true, critical: true },
     { name: 'extKeyUsage', serverAuth: true },
@@ -112,6 +101,6 @@ function createServerCert(ca: { cert: forge.pki.Certificate; key: forge.pki.rsa.
       ],
     },
   ]);
-  cert.sign(ca.key, forge.md.sha256.create());
-  return { cert, key: keys.privateKey };
+  server.cert.sign(ca.key, forge.md.sha256.create());
+  return server;
 }
