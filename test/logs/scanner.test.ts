@@ -21,8 +21,9 @@ function scan(input: string | Buffer, chunkSizes: number[] | null = null, maxRec
   const buf = typeof input === 'string' ? Buffer.from(input) : input;
   if (!chunkSizes) scanner.push(buf);
   else {
-    // One reused buffer for every chunk, as the readers do: the scanner must copy what it keeps.
-    const reused = Buffer.alloc(Math.max(...chunkSizes));
+    // One reused buffer for every chunk, as the readers do: the scanner must copy what it keeps. It
+    // starts at an odd byte offset in its memory, so the two-bytes-at-a-time path meets misalignment.
+    const reused = Buffer.alloc(Math.max(...chunkSizes) + 1).subarray(1);
     let at = 0;
     for (let k = 0; at < buf.length; k++) {
       const size = Math.min(chunkSizes[k % chunkSizes.length]!, buf.length - at);
