@@ -1,11 +1,13 @@
 import { gzipSync } from 'node:zlib';
-import { publicUser, type ImportedHash, type Profile } from './profile.js';
+import { EMAIL_PATTERN, isPlainObject, publicUser, type ImportedHash, type Profile } from './profile.js';
 import type { Connection, Tenant } from './state.js';
 
 /**
  * Import and export jobs. Status is computed from the clock: `pending` for `pendingMs`, `processing`
  * for `processingMs`, then `completed` (or `failed`). The job's effect (inserting users, writing the
  * export file) is applied once, at the first request after the completion time, dated at that time.
+ * Like Auth0, which deletes job data after 24 hours, a job is forgotten `JOB_RETENTION_MS` after it
+ * finished: `GET /jobs/{id}` then answers 404, and an export's file is gone.
  */
 export type JobStatus = 'pending' | 'processing' | 'completed' | 'failed';
 
@@ -50,6 +52,8 @@ export interface ExportJob extends JobBase {
 
 export type Job = ImportJob | ExportJob;
 
+export const JOB_RETENTION_MS = 24 * 60 * 60 * 1000;
+
 export const DUPLICATED_USER_UPSERT_FALSE = 'The user already exist and upsert parameter is false';
 export const DUPLICATED_USER_IN_FILE = 'A user with this email was already provided.';
 /** With upsert on, a ghost still fails: there is no profile to update. */
@@ -67,34 +71,34 @@ const UPSERTABLE = ['email_verified', 'given_name', 'family_name', 'name', 'nick
 const HEX_HASHES = ['md5', 'sha1', 'sha256', 'sha512'];
 
 export class JobBoard {
+  /** Every job still kept, in creation order (which, the timing being fixed per tenant, is also due order). */
   private readonly jobs = new Map<string, Job>();
+  /** Jobs not yet applied: what each request looks at, instead of every job. */
+  private readonly unsettled = new Set<Job>();
 
   constructor(private readonly tenant: Tenant) {}
 
   createImport(input: Pick<ImportJob, 'connectionId' | 'upsert' | 'sendCompletionEmail' | 'usersText'> & { externalId?: string }): ImportJob {
-    const job: ImportJob = { ...this.base(), type: 'users_import', errors: [], ...input };
-    this.jobs.set(job.id, job);
-    return job;
+    return this.register({ ...this.base(), type: 'users_import', errors: [], ...input });
   }
 
   createExport(input: Pick<ExportJob, 'format' | 'fields'> & { connectionId?: string; limit?: number }): ExportJob {
-    const job: ExportJob = { ...this.base(), type: 'users_export', ...input };
-    this.jobs.set(job.id, job);
-    return job;
+    return this.register({ ...this.base(), type: 'users_export', ...input });
   }
 
   get(id: string): Job | undefined {
     return this.jobs.get(id);
   }
 
-  list(): Job[] {
-    return [...this.jobs.values()];
+  /** The jobs still kept, oldest first (for /__sandbox/state). */
+  list(): IterableIterator<Job> {
+    return this.jobs.values();
   }
 
   /** Import jobs still pending or processing (Auth0 allows two per tenant). */
   activeImports(): number {
     let n = 0;
-    for (const job of this.jobs.values()) if (job.type === 'users_import' && job.outcome === undefined) n++;
+    for (const job of this.unsettled) if (job.type === 'users_import') n++;
     return n;
   }
 
@@ -134,12 +138,23 @@ export class JobBoard {
     return out;
   }
 
+  /** Applies the jobs whose completion time has passed (in due order), then forgets those finished over 24 h ago. */
   settleDue(): void {
     const now = this.tenant.now();
-    const due = [...this.jobs.values()].filter((j) => j.outcome === undefined && j.dueAt <= now).sort((a, b) => a.dueAt - b.dueAt);
-    for (const job of due) {
-      if (job.type === 'users_import') this.applyImport(job);
-      else this.writeExport(job);
+    let due: Job[] | undefined;
+    for (const job of this.unsettled) if (job.dueAt <= now) (due ??= []).push(job);
+    if (due) {
+      if (due.length > 1) due.sort((a, b) => a.dueAt - b.dueAt);
+      for (const job of due) {
+        this.unsettled.delete(job);
+        if (job.type === 'users_import') this.applyImport(job);
+        else this.writeExport(job);
+      }
+    }
+    // Oldest first: stop at the first job that is still running or finished less than 24 h ago.
+    for (const job of this.jobs.values()) {
+      if (job.outcome === undefined || job.dueAt + JOB_RETENTION_MS > now) break;
+      this.jobs.delete(job.id);
     }
   }
 
@@ -148,6 +163,12 @@ export class JobBoard {
     const match = /^(job_[A-Za-z0-9]{16})\.(json|csv)\.gz$/.exec(fileName);
     const job = match ? this.jobs.get(match[1]!) : undefined;
     return job?.type === 'users_export' && job.format === match![2] ? job.file : undefined;
+  }
+
+  private register<T extends Job>(job: T): T {
+    this.jobs.set(job.id, job);
+    this.unsettled.add(job);
+    return job;
   }
 
   private base(): Pick<Job, 'id' | 'createdAt' | 'dueAt'> {
@@ -211,11 +232,13 @@ export class JobBoard {
       if (!job.upsert) return [{ code: 'DUPLICATED_USER', message: DUPLICATED_USER_UPSERT_FALSE }];
       const profile = this.tenant.profileFor(connection, entry);
       if (!profile) return [{ code: 'DUPLICATED_USER', message: DUPLICATED_USER_GHOST }];
-      this.upsertProfile(profile, u, entry.email);
+      this.upsertProfile(profile, u, connection, entry.email);
       return 'updated';
     }
+    // A user_id is unique across the tenant (every connection, ghosts and linked identities included).
+    // Upsert matches on email only, so with upsert on an id held by another email is a CONFLICT.
     const userId = typeof u.user_id === 'string' ? `auth0|${u.user_id}` : undefined;
-    if (userId && this.tenant.storeEntryByUserId(connection, userId)) {
+    if (userId && this.tenant.userIdTaken(userId)) {
       return job.upsert
         ? [{ code: 'CONFLICT', message: `A user with user_id ${u.user_id} already exists with another email`, path: 'user_id' }]
         : [{ code: 'DUPLICATED_USER', message: DUPLICATED_USER_UPSERT_FALSE }];
@@ -227,24 +250,23 @@ export class JobBoard {
       ...(hash ? { hash } : {}),
       email_verified: u.email_verified === true,
       ...pickStrings(u, ['name', 'nickname', 'given_name', 'family_name']),
-      ...(isObject(u.user_metadata) ? { user_metadata: u.user_metadata } : {}),
-      ...(isObject(u.app_metadata) ? { app_metadata: u.app_metadata } : {}),
+      ...(isPlainObject(u.user_metadata) ? { user_metadata: u.user_metadata } : {}),
+      ...(isPlainObject(u.app_metadata) ? { app_metadata: u.app_metadata } : {}),
       at: job.dueAt,
     });
     return 'inserted';
   }
 
   /** Upsert replaces the upsertable attributes; metadata is overwritten, not merged (as Auth0 documents). */
-  private upsertProfile(profile: Profile, u: Record<string, unknown>, email: string): void {
+  private upsertProfile(profile: Profile, u: Record<string, unknown>, connection: Connection, email: string): void {
     for (const key of UPSERTABLE) {
       if (u[key] !== undefined) (profile as unknown as Record<string, unknown>)[key] = u[key];
     }
-    if (isObject(u.user_metadata)) profile.user_metadata = structuredClone(u.user_metadata);
-    if (isObject(u.app_metadata)) profile.app_metadata = structuredClone(u.app_metadata);
+    if (isPlainObject(u.user_metadata)) profile.user_metadata = structuredClone(u.user_metadata);
+    if (isPlainObject(u.app_metadata)) profile.app_metadata = structuredClone(u.app_metadata);
     const hash = importedHash(u);
-    const connection = this.tenant.connectionNamed(profile.identities[0]!.connection);
-    const entry = connection && this.tenant.storeEntry(connection, email);
-    if (connection && entry && hash && u.custom_password_hash !== undefined) {
+    const entry = this.tenant.storeEntry(connection, email);
+    if (entry && hash && u.custom_password_hash !== undefined) {
       const { password: _old, ...rest } = entry;
       this.tenant.putStoreEntry(connection, { ...rest, hash });
     }
@@ -291,16 +313,16 @@ export function defaultExportFields(): ExportField[] {
 
 /** The subset of Auth0's import schema checks (z-schema codes and messages) that tests rely on. */
 function validateImportUser(user: unknown): ImportError['errors'] {
-  if (!isObject(user)) return [{ code: 'INVALID_TYPE', message: `Expected type object but found type ${Array.isArray(user) ? 'array' : user === null ? 'null' : typeof user}` }];
+  if (!isPlainObject(user)) return [{ code: 'INVALID_TYPE', message: `Expected type object but found type ${Array.isArray(user) ? 'array' : user === null ? 'null' : typeof user}` }];
   const errors: ImportError['errors'] = [];
   if (user.email === undefined) errors.push({ code: 'OBJECT_REQUIRED', message: 'Missing required property: email', path: 'email' });
   else if (typeof user.email !== 'string') errors.push({ code: 'INVALID_TYPE', message: `Expected type string but found type ${typeof user.email}`, path: 'email' });
-  else if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(user.email)) errors.push({ code: 'FORMAT', message: `Object didn't pass validation for format email: ${user.email}`, path: 'email' });
+  else if (!EMAIL_PATTERN.test(user.email)) errors.push({ code: 'FORMAT', message: `Object didn't pass validation for format email: ${user.email}`, path: 'email' });
   for (const key of ['user_id', 'name', 'nickname', 'given_name', 'family_name', 'username', 'picture', 'password_hash'] as const) {
     if (user[key] !== undefined && typeof user[key] !== 'string') errors.push({ code: 'INVALID_TYPE', message: `Expected type string but found type ${typeof user[key]}`, path: key });
   }
   for (const key of ['user_metadata', 'app_metadata', 'custom_password_hash'] as const) {
-    if (user[key] !== undefined && !isObject(user[key])) errors.push({ code: 'INVALID_TYPE', message: `Expected type object but found type ${typeof user[key]}`, path: key });
+    if (user[key] !== undefined && !isPlainObject(user[key])) errors.push({ code: 'INVALID_TYPE', message: `Expected type object but found type ${typeof user[key]}`, path: key });
   }
   const extra = Object.keys(user).filter((k) => !IMPORT_USER_KEYS.has(k));
   if (extra.length > 0) errors.push({ code: 'OBJECT_ADDITIONAL_PROPERTIES', message: `Additional properties not allowed: ${extra.join(',')}`, path: extra[0]! });
@@ -309,10 +331,10 @@ function validateImportUser(user: unknown): ImportError['errors'] {
 
 function importedHash(u: Record<string, unknown>): ImportedHash | undefined {
   const custom = u.custom_password_hash;
-  if (isObject(custom) && typeof custom.algorithm === 'string' && isObject(custom.hash) && typeof custom.hash.value === 'string') {
+  if (isPlainObject(custom) && typeof custom.algorithm === 'string' && isPlainObject(custom.hash) && typeof custom.hash.value === 'string') {
     const encoding = (typeof custom.hash.encoding === 'string' ? custom.hash.encoding : HEX_HASHES.includes(custom.algorithm) ? 'hex' : 'utf8') as BufferEncoding;
     const hash: ImportedHash = { algorithm: custom.algorithm, value: custom.hash.value, encoding };
-    if (isObject(custom.salt) && typeof custom.salt.value === 'string') {
+    if (isPlainObject(custom.salt) && typeof custom.salt.value === 'string') {
       hash.salt = { value: custom.salt.value, position: custom.salt.position === 'suffix' ? 'suffix' : 'prefix' };
     }
     return hash;
@@ -339,10 +361,6 @@ function toCsv(fields: ExportField[], rows: Record<string, unknown>[]): string {
     return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
   };
   return [names.map(cell).join(','), ...rows.map((r) => names.map((n) => cell(r[n])).join(','))].join('\n') + '\n';
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 function pickStrings(u: Record<string, unknown>, keys: string[]): Record<string, string> {

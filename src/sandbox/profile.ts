@@ -2,6 +2,14 @@ import { createHash } from 'node:crypto';
 
 // Profiles and internal-store entries: their shapes, and how the Management API shows a profile.
 
+/** What the sandbox accepts as an email, everywhere (scenarios, POST/PATCH /users, import files). */
+export const EMAIL_PATTERN = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+
+/** A JSON object: not null, not an array. */
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
 export interface Identity {
   connection: string;
   provider: string;

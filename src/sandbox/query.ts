@@ -2,8 +2,10 @@ import { ApiError } from './http.js';
 
 /**
  * The Lucene subset Auth0 accepts in `q` (user search v3 and log search): `field:value`,
- * `field:"quoted"`, `field:prefix*`, ranges `[A TO B]` / `{A TO B}`, `_exists_:field`, `AND`, `OR`,
- * `NOT` and parentheses. Anything else is a 400, so a test never passes on a query Auth0 would reject.
+ * `field:"quoted"`, wildcards, ranges `[A TO B]` / `{A TO B}`, `_exists_:field`, `AND`, `OR`, `NOT`
+ * and parentheses; user search also takes free-text terms (`jane`, `"jane doe"`) and wildcards only
+ * as a prefix (`jane*`) or a suffix of at least 3 characters (`*@acme.com`), as Auth0 documents.
+ * Anything else is a 400, so a test never passes on a query Auth0 would reject.
  */
 export type QueryDomain = 'users' | 'logs';
 
@@ -11,6 +13,8 @@ export type QueryNode =
   | { kind: 'and' | 'or'; left: QueryNode; right: QueryNode }
   | { kind: 'not'; operand: QueryNode }
   | { kind: 'term'; field: string; value: string; wildcard: boolean }
+  /** A term without a field (user search): matched against the normalized fields. */
+  | { kind: 'text'; value: string; wildcard: boolean }
   | { kind: 'range'; field: string; from?: string; to?: string; fromInclusive: boolean; toInclusive: boolean }
   | { kind: 'exists'; field: string };
 
@@ -19,6 +23,10 @@ export interface CompiledQuery {
   test: (record: Record<string, unknown>) => boolean;
   /** Lowercased email when the query pins one exact email (`email:"x"`, possibly ANDed): use the index. */
   exactEmail?: string;
+  /** The connection name when the query pins one (`identities.connection:"x"`, possibly ANDed): use the index. */
+  exactConnection?: string;
+  /** The whole query is that one indexed term: the index alone answers it, no record needs testing. */
+  indexOnly?: boolean;
 }
 
 type Scalar = string | number | boolean;
@@ -42,10 +50,20 @@ function invalid(message: string): ApiError {
 
 export function compileQuery(q: string, domain: QueryDomain): CompiledQuery {
   const node = new Parser(q, domain).parse();
-  const test = compile(node, domain);
-  const exactEmail = domain === 'users' ? findExactEmail(node) : undefined;
-  return exactEmail === undefined ? { node, test } : { node, test, exactEmail };
+  const compiled: CompiledQuery = { node, test: compile(node, domain) };
+  if (domain !== 'users') return compiled;
+  const exactEmail = findExact(node, 'email');
+  const exactConnection = exactEmail === undefined ? findExact(node, 'identities.connection') : undefined;
+  if (exactEmail !== undefined) compiled.exactEmail = exactEmail.toLowerCase();
+  if (exactConnection !== undefined) compiled.exactConnection = exactConnection;
+  if (node.kind === 'term' && (exactEmail !== undefined || exactConnection !== undefined)) compiled.indexOnly = true;
+  return compiled;
 }
+
+/** Normalized user fields: what a free-text term searches. */
+const FREE_TEXT_FIELDS = ['email', 'name', 'given_name', 'family_name', 'nickname'];
+/** The least literal characters after a leading `*` (Auth0: `name:*usa` is allowed, `name:*sa` is not). */
+const MIN_SUFFIX_LITERAL = 3;
 
 // ---------------------------------------------------------------------------------------------- parsing
 
@@ -141,11 +159,7 @@ class Parser {
   private readClause(start: number): { node: QueryNode; end: number } {
     const q = this.q;
     const field = /^([A-Za-z_$][\w.$-]*):/.exec(q.slice(start));
-    if (!field) {
-      const bare = /^\S+/.exec(q.slice(start))?.[0] ?? '';
-      if (/^(&&|\|\||[-+!])/.test(bare)) throw invalid(`Unsupported query syntax "${bare}": use AND, OR and NOT`);
-      throw invalid(`Unsupported query syntax "${bare}": free-text search is not supported, use field:value`);
-    }
+    if (!field) return this.readText(start);
     const name = field[1]!;
     let i = start + field[0].length;
     const c = q[i];
@@ -175,6 +189,29 @@ class Parser {
     const wildcard = /[*?]/.test(bare);
     if (wildcard) this.checkWildcard(name, bare);
     return { node: { kind: 'term', field: name, value: bare, wildcard }, end: i + bare.length };
+  }
+
+  /** A term without a field: a word or a quoted phrase. User search matches it against the normalized fields. */
+  private readText(start: number): { node: QueryNode; end: number } {
+    const q = this.q;
+    const bare = /^[^\s()]+/.exec(q.slice(start))?.[0] ?? q.slice(start, start + 1);
+    if (/^(&&|\|\||[-+!])/.test(bare)) throw invalid(`Unsupported query syntax "${bare}": use AND, OR and NOT`);
+    if (this.domain !== 'users') throw invalid(`Unsupported query syntax "${bare}": free-text search is not supported in log search, use field:value`);
+    if (q[start] === '"') {
+      let value = '';
+      let i = start + 1;
+      while (i < q.length && q[i] !== '"') {
+        if (q[i] === '\\' && i + 1 < q.length) i++;
+        value += q[i];
+        i++;
+      }
+      if (i >= q.length) throw invalid('Unsupported query syntax: unterminated quote');
+      return { node: { kind: 'text', value, wildcard: false }, end: i + 1 };
+    }
+    if (/["[\]{}\\:]/.test(bare)) throw invalid(`Unsupported query syntax "${bare}": quote free-text terms that contain special characters`);
+    const wildcard = /[*?]/.test(bare);
+    if (wildcard) this.checkWildcard(undefined, bare);
+    return { node: { kind: 'text', value: bare, wildcard }, end: start + bare.length };
   }
 
   private readRange(field: string, start: number): { node: QueryNode; end: number } {
@@ -212,11 +249,16 @@ class Parser {
     if (!LOG_FIELDS.has(field)) throw invalid(`Unsupported query field "${field}" for logs (supported: ${[...LOG_FIELDS].join(', ')})`);
   }
 
-  private checkWildcard(field: string, value: string): void {
+  /** User search v3: `*` as a prefix search (`jane*`) or a suffix search with at least 3 literal characters (`*@acme.com`). */
+  private checkWildcard(field: string | undefined, value: string): void {
     if (this.domain === 'logs') return;
-    if (field.startsWith('user_metadata.')) throw invalid('Wildcard searches are not available on user_metadata fields');
-    // User search v3 supports trailing wildcards only.
-    if (!/^[^*?]+\*$/.test(value)) throw invalid(`Unsupported wildcard "${value}": user search supports only a trailing * (prefix search)`);
+    if (field?.startsWith('user_metadata.')) throw invalid('Wildcard searches are not available on user_metadata fields');
+    if (/^[^*?]+\*$/.test(value)) return;
+    if (/^\*[^*?]+$/.test(value)) {
+      if (value.length - 1 >= MIN_SUFFIX_LITERAL) return;
+      throw invalid(`Unsupported wildcard "${value}": for suffix matching the literal must have ${MIN_SUFFIX_LITERAL} characters or more`);
+    }
+    throw invalid(`Unsupported wildcard "${value}": user search supports a trailing * (prefix) or a leading * followed by at least ${MIN_SUFFIX_LITERAL} characters (suffix)`);
   }
 }
 
@@ -246,6 +288,8 @@ function compile(node: QueryNode, domain: QueryDomain): Test {
     }
     case 'term':
       return compileTerm(node.field, node.value, node.wildcard, domain === 'users' && NORMALIZED_USER_FIELDS.has(node.field));
+    case 'text':
+      return compileText(node.value, node.wildcard);
     case 'range':
       return compileRange(node);
   }
@@ -254,14 +298,42 @@ function compile(node: QueryNode, domain: QueryDomain): Test {
 function compileTerm(field: string, value: string, wildcard: boolean, caseInsensitive: boolean): Test {
   const wanted = caseInsensitive ? value.toLowerCase() : value;
   const values = valueReader(field);
-  const pattern = wildcard
-    ? new RegExp(`^${wanted.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`, 's')
-    : undefined;
+  const pattern = wildcard ? wildcardRegExp(wanted) : undefined;
   return (rec) =>
     values(rec).some((v) => {
       const s = caseInsensitive ? String(v).toLowerCase() : String(v);
       return pattern ? pattern.test(s) : s === wanted;
     });
+}
+
+/**
+ * A free-text term (user search): it matches when one of the normalized fields (email, name,
+ * given_name, family_name, nickname; never metadata) equals it ignoring case, or contains it as a
+ * word, or as a run of words for a phrase. Words are what lies between non-alphanumerics, so
+ * `jane` finds "Jane Doe" and jane.doe@acme.com. A wildcard term matches the whole value or a word.
+ */
+function compileText(value: string, wildcard: boolean): Test {
+  const wanted = value.toLowerCase();
+  const readers = FREE_TEXT_FIELDS.map((f) => valueReader(f));
+  const pattern = wildcard ? wildcardRegExp(wanted) : undefined;
+  const phrase = words(wanted);
+  const matches = (s: string): boolean => {
+    if (pattern) return pattern.test(s) || words(s).some((w) => pattern.test(w));
+    if (s === wanted) return true;
+    if (phrase.length === 0) return false;
+    const have = words(s);
+    for (let i = 0; i + phrase.length <= have.length; i++) if (phrase.every((w, j) => have[i + j] === w)) return true;
+    return false;
+  };
+  return (rec) => readers.some((read) => read(rec).some((v) => matches(String(v).toLowerCase())));
+}
+
+function words(s: string): string[] {
+  return s.split(/[^\p{L}\p{N}]+/u).filter(Boolean);
+}
+
+function wildcardRegExp(value: string): RegExp {
+  return new RegExp(`^${value.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`, 's');
 }
 
 function compileRange(node: Extract<QueryNode, { kind: 'range' }>): Test {
@@ -339,8 +411,9 @@ function collect(value: unknown, path: string[], index: number, out: Scalar[]): 
   if (typeof value === 'object') collect((value as Record<string, unknown>)[path[index]!], path, index + 1, out);
 }
 
-function findExactEmail(node: QueryNode): string | undefined {
-  if (node.kind === 'term' && node.field === 'email' && !node.wildcard) return node.value.toLowerCase();
-  if (node.kind === 'and') return findExactEmail(node.left) ?? findExactEmail(node.right);
+/** The value of an exact (non-wildcard) `field:value` term that the whole query requires (alone or ANDed). */
+function findExact(node: QueryNode, field: string): string | undefined {
+  if (node.kind === 'term' && node.field === field && !node.wildcard) return node.value;
+  if (node.kind === 'and') return findExact(node.left, field) ?? findExact(node.right, field);
   return undefined;
 }

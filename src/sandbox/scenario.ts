@@ -1,5 +1,7 @@
+import { createHash } from 'node:crypto';
 import { FaultSpecError, parseFaults, type FaultSpec } from './faults.js';
 import { jsonErrorOffset, lineAt, valueOffset } from './json-position.js';
+import { EMAIL_PATTERN, isPlainObject, withProvider } from './profile.js';
 import { RateLimitSpecError, parseRateLimit, type RateLimitSpec } from './rate-limit.js';
 
 /**
@@ -83,7 +85,6 @@ export const DEFAULT_JOB_TIMING: JobTiming = { pendingMs: 100, processingMs: 200
 export const SOCIAL_CONNECTIONS = ['google-oauth2', 'github', 'facebook', 'apple', 'windowslive', 'linkedin', 'twitter'];
 
 export const CONNECTION_ID_PATTERN = /^con_[A-Za-z0-9]{16}$/;
-const EMAIL_PATTERN = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 const CONNECTION_NAME_PATTERN = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,126}[A-Za-z0-9])?$/;
 const LOG_ID_PATTERN = /^\d{56}$/;
 
@@ -105,6 +106,69 @@ export class ScenarioError extends Error {
 
 export function emptyScenario(): Scenario {
   return { tenant: 'sandbox', connections: [], users: [], ghosts: [], legacy: [], logs: [], clients: [], faults: [], jobs: { ...DEFAULT_JOB_TIMING } };
+}
+
+// ---------------------------------------------------------------------------------------------- ids
+
+export const HEX = '0123456789abcdef';
+
+/** Deterministic ids for scenario entities, so a scenario always yields the same ids. */
+export function stableId(seed: string, length: number, alphabet: string): string {
+  const digest = createHash('sha256').update(seed).digest();
+  let id = '';
+  for (let i = 0; i < length; i++) id += alphabet[digest[i % digest.length]! % alphabet.length];
+  return id;
+}
+
+/** Custom database with "Import Users to Auth0" on: logins and Get User fall through to the legacy store. */
+export function importsFromLegacy(options: Record<string, unknown>): boolean {
+  return options.enabledDatabaseCustomization === true && options.import_mode === true;
+}
+
+/** The ids a scenario's entities get, index for index: `legacy[i]`, `users[i]` and `ghosts[i]` (all with their provider prefix but the legacy ones). */
+export interface ScenarioIds {
+  legacy: string[];
+  users: string[];
+  ghosts: string[];
+}
+
+/**
+ * The one derivation of scenario ids, used both by validation (user_ids are unique across the
+ * tenant) and by `Tenant.fromScenario`:
+ * - legacy users: the given `user_id`, else `legacy-<hash of the email>`;
+ * - users: the given `user_id` (the provider prefix added unless it has one), else the legacy id
+ *   when the connection imports from a legacy store that has the email, else a stable hash;
+ * - ghosts: `auth0|<given user_id>`, else `auth0|<legacy id>` when the legacy store has the email, else a stable hash.
+ */
+export function scenarioIds(scenario: Scenario): ScenarioIds {
+  const legacyIds = new Map<string, string>();
+  const legacy = scenario.legacy.map((l) => {
+    const email = l.email.toLowerCase();
+    const id = l.user_id ?? `legacy-${stableId(email, 10, HEX)}`;
+    legacyIds.set(email, id);
+    return id;
+  });
+  const connections = new Map(scenario.connections.map((c) => [c.name, c]));
+  const users = scenario.users.map((u) => {
+    const declared = connections.get(u.connection);
+    const provider = declared?.strategy ?? u.connection;
+    const email = provider === 'auth0' ? u.email.toLowerCase() : u.email;
+    const fromLegacy = declared && importsFromLegacy(declared.options) ? legacyIds.get(email.toLowerCase()) : undefined;
+    const fallback = provider === 'auth0' ? stableId(`${u.connection}/${email}`, 24, HEX) : stableId(`${u.connection}/${email}`, 21, '0123456789');
+    return withProvider(u.user_id ?? fromLegacy ?? fallback, provider);
+  });
+  const ghosts = scenario.ghosts.map((g) => {
+    const email = g.email.toLowerCase();
+    if (g.user_id) return withProvider(g.user_id, 'auth0');
+    return `auth0|${legacyIds.get(email) ?? stableId(`${g.connection}/${email}`, 24, HEX)}`;
+  });
+  return { legacy, users, ghosts };
+}
+
+/** A linked identity's id with its provider prefix (`auth0|legacy-9`), whether or not the scenario wrote the prefix. */
+export function linkedIdentityId(identity: ScenarioIdentity): string {
+  const bare = identity.user_id.startsWith(`${identity.provider}|`) ? identity.user_id.slice(identity.provider.length + 1) : identity.user_id;
+  return `${identity.provider}|${bare}`;
 }
 
 export function parseScenario(text: string, file: string): Scenario {
@@ -155,6 +219,7 @@ class Validator {
     scenario.users = this.array(v.users, ['users']).map((u, i) => this.user(u, ['users', i]));
     scenario.ghosts = this.array(v.ghosts, ['ghosts']).map((g, i) => this.ghost(g, ['ghosts', i]));
     this.checkStoreCollisions(scenario);
+    this.checkUserIds(scenario);
     scenario.logs = this.array(v.logs, ['logs']).map((l, i) => this.log(l, ['logs', i]));
     scenario.clients = this.unique(
       this.array(v.clients, ['clients']).map((c, i) => this.client(c, ['clients', i])),
@@ -297,26 +362,51 @@ class Validator {
     return [...this.connections.keys()].join(', ') || 'none';
   }
 
-  /** One email may exist once per connection, whether as a user or as a ghost. */
+  /**
+   * One email may exist once per connection's internal store, whether as a user, a ghost, or a
+   * database identity linked under another user (it has a store entry under that user's email).
+   */
   private checkStoreCollisions(scenario: Scenario): void {
     const seen = new Map<string, Path>();
-    const userIds = new Map<string, Path>();
-    const entries: Array<[ScenarioUser | ScenarioGhost, Path]> = [
-      ...scenario.users.map((u, i): [ScenarioUser, Path] => [u, ['users', i]]),
-      ...scenario.ghosts.map((g, i): [ScenarioGhost, Path] => [g, ['ghosts', i]]),
-    ];
-    for (const [entry, path] of entries) {
-      const key = `${entry.connection}\u0000${entry.email.toLowerCase()}`;
+    /** `at` is where the error points; `owner` is how a later collision names this one. */
+    const claim = (connection: string, email: string, at: Path, owner: Path, what: string) => {
+      const key = `${connection}\u0000${email.toLowerCase()}`;
       const earlier = seen.get(key);
-      if (earlier) this.fail([...path, 'email'], `${entry.email} is already on connection "${entry.connection}" (${formatPath(earlier)})`);
-      seen.set(key, path);
-      if (entry.user_id !== undefined) {
-        const idKey = `${entry.connection}\u0000${entry.user_id}`;
-        const sameId = userIds.get(idKey);
-        if (sameId) this.fail([...path, 'user_id'], `user_id "${entry.user_id}" is already used by ${formatPath(sameId)}`);
-        userIds.set(idKey, path);
+      if (earlier) this.fail(at, `${what} is already on connection "${connection}" (${formatPath(earlier)})`);
+      seen.set(key, owner);
+    };
+    scenario.users.forEach((u, i) => {
+      claim(u.connection, u.email, ['users', i, 'email'], ['users', i], u.email);
+      u.identities?.forEach((identity, j) => {
+        if (identity.provider !== 'auth0' || this.connections.get(identity.connection)?.strategy !== 'auth0') return;
+        const path: Path = ['users', i, 'identities', j];
+        claim(identity.connection, u.email, path, path, `the linked database identity's store entry ${u.email.toLowerCase()}`);
+      });
+    });
+    scenario.ghosts.forEach((g, i) => claim(g.connection, g.email, ['ghosts', i, 'email'], ['ghosts', i], g.email));
+  }
+
+  /**
+   * A user_id (with its provider prefix) names one user across the whole tenant: a profile, a ghost
+   * or a linked identity. Auth0 requires custom database ids to be unique across connections too.
+   */
+  private checkUserIds(scenario: Scenario): void {
+    const ids = scenarioIds(scenario);
+    const seen = new Map<string, Path>();
+    const claim = (id: string, owner: Path, given: boolean) => {
+      const earlier = seen.get(id);
+      if (earlier) {
+        const at: Path = given ? [...owner, 'user_id'] : owner;
+        const what = given ? `user_id "${id}"` : `its derived user_id "${id}"`;
+        this.fail(at, `${what} is already used by ${formatPath(earlier)} (a user_id is unique across the tenant)`);
       }
-    }
+      seen.set(id, owner);
+    };
+    scenario.users.forEach((u, i) => {
+      claim(ids.users[i]!, ['users', i], u.user_id !== undefined);
+      u.identities?.forEach((identity, j) => claim(linkedIdentityId(identity), ['users', i, 'identities', j], true));
+    });
+    scenario.ghosts.forEach((g, i) => claim(ids.ghosts[i]!, ['ghosts', i], g.user_id !== undefined));
   }
 
   private unique<T>(items: T[], key: (item: T) => string, list: string, field: string): T[] {
@@ -343,8 +433,8 @@ class Validator {
   // -------------------------------------------------------------------------------------------- primitives
 
   private object(value: unknown, path: Path, allowed?: string[]): Obj {
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) this.fail(path, 'must be an object');
-    const v = value as Obj;
+    if (!isPlainObject(value)) this.fail(path, 'must be an object');
+    const v = value;
     if (allowed) {
       for (const key of Object.keys(v)) if (!allowed.includes(key)) this.fail([...path, key], `unknown key (allowed: ${allowed.join(', ')})`);
     }

@@ -1,9 +1,8 @@
-import { createHash } from 'node:crypto';
 import { JobBoard } from './jobs.js';
 import { LogBook, type LogInput, type LogRecord } from './log-book.js';
 import { newProfile, publicUser, withProvider, type Identity, type NewDatabaseUser, type Profile, type StoreEntry } from './profile.js';
 import type { JobTiming, Scenario, ScenarioUser } from './scenario.js';
-import { DEFAULT_JOB_TIMING } from './scenario.js';
+import { DEFAULT_JOB_TIMING, HEX, importsFromLegacy, linkedIdentityId, scenarioIds, stableId } from './scenario.js';
 
 export type { Identity, ImportedHash, NewDatabaseUser, Profile, StoreEntry } from './profile.js';
 export { passwordMatches, publicUser, withProvider } from './profile.js';
@@ -44,7 +43,6 @@ export interface TenantOptions {
 }
 
 const ALPHANUMERIC = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
-const HEX = '0123456789abcdef';
 
 export class Tenant {
   readonly now: () => number;
@@ -58,8 +56,10 @@ export class Tenant {
   private readonly profiles = new Map<string, Profile>();
   /** Lowercased email → user_ids of the profiles with that email. */
   private readonly emailIndex = new Map<string, Set<string>>();
-  /** `connection\0provider|id` → user_id of the profile holding that identity (primary or linked). */
+  /** `identityKey(connection, provider|id)` → user_id of the profile holding that identity (primary or linked). */
   private readonly identityOwners = new Map<string, string>();
+  /** Connection name → user_ids of the profiles with an identity (primary or linked) on it, in insertion order. */
+  private readonly connectionMembers = new Map<string, Set<string>>();
   /** Connection id → lowercased email → entry. */
   private readonly stores = new Map<string, Map<string, StoreEntry>>();
   /** `connectionId\0user_id` → lowercased email of the store entry. */
@@ -82,6 +82,7 @@ export class Tenant {
   static fromScenario(scenario: Scenario, options: TenantOptions = {}): Tenant {
     const tenant = new Tenant(scenario.tenant, options, scenario.jobs);
     const createdAt = new Date(tenant.now()).toISOString();
+    const ids = scenarioIds(scenario);
     for (const c of scenario.connections) {
       const id = c.id ?? `con_${stableId(`${scenario.tenant}/${c.name}`, 16, ALPHANUMERIC)}`;
       tenant.addConnection({
@@ -95,25 +96,24 @@ export class Tenant {
         is_domain_connection: false,
       });
     }
-    for (const l of scenario.legacy) {
+    scenario.legacy.forEach((l, i) => {
       tenant.legacy.set(l.email.toLowerCase(), {
         email: l.email.toLowerCase(),
         password: l.password,
-        user_id: l.user_id ?? `legacy-${stableId(l.email.toLowerCase(), 10, HEX)}`,
+        user_id: ids.legacy[i]!,
         ...(l.name === undefined ? {} : { name: l.name }),
         user_metadata: structuredClone(l.user_metadata ?? {}),
         app_metadata: structuredClone(l.app_metadata ?? {}),
       });
-    }
-    for (const u of scenario.users) tenant.addScenarioUser(u, createdAt);
-    for (const g of scenario.ghosts) {
+    });
+    scenario.users.forEach((u, i) => tenant.addScenarioUser(u, ids.users[i]!, createdAt));
+    scenario.ghosts.forEach((g, i) => {
       const connection = tenant.connectionNamed(g.connection)!;
       const email = g.email.toLowerCase();
       const legacy = tenant.legacy.get(email);
-      const userId = g.user_id ? withProvider(g.user_id, 'auth0') : `auth0|${legacy?.user_id ?? stableId(`${g.connection}/${email}`, 24, HEX)}`;
       // An interrupted lazy migration wrote the store entry with the legacy password.
-      tenant.putStoreEntry(connection, { email, user_id: userId, ...(legacy ? { password: legacy.password } : {}) });
-    }
+      tenant.putStoreEntry(connection, { email, user_id: ids.ghosts[i]!, ...(legacy ? { password: legacy.password } : {}) });
+    });
     tenant.logs.preload(scenario.logs.map((l) => structuredClone(l)));
     return tenant;
   }
@@ -140,7 +140,7 @@ export class Tenant {
 
   /** Custom database with "Import Users to Auth0" on: logins and Get User fall through to the legacy store. */
   importsFromLegacy(connection: Connection): boolean {
-    return connection.options.enabledDatabaseCustomization === true && connection.options.import_mode === true;
+    return importsFromLegacy(connection.options);
   }
 
   /** The connection end-user actions use when none is named: the first lazy-migration connection, else the first database. */
@@ -169,10 +169,39 @@ export class Tenant {
     return this.profiles.size;
   }
 
+  /** Profiles with an identity (primary or linked) on the connection: what `identities.connection:"name"` matches. */
+  *usersOnConnection(connectionName: string): IterableIterator<Profile> {
+    const ids = this.connectionMembers.get(connectionName);
+    if (ids) for (const id of ids) yield this.profiles.get(id)!;
+  }
+
+  countOnConnection(connectionName: string): number {
+    return this.connectionMembers.get(connectionName)?.size ?? 0;
+  }
+
+  /**
+   * Whether a user_id is in use anywhere in the tenant: a profile, an identity linked under a
+   * profile, or an internal-store entry (a ghost included). Auth0 user_ids are unique tenant-wide.
+   */
+  userIdTaken(userId: string): boolean {
+    if (this.profiles.has(userId)) return true;
+    for (const connection of this.connectionsById.values()) {
+      if (this.identityOwners.has(identityKey(connection.name, userId))) return true;
+      if (this.storeUserIds.has(storeKey(connection.id, userId))) return true;
+    }
+    return false;
+  }
+
+  /** Adds a profile. An existing user_id, or an identity another profile holds, is a bug in the caller: it throws. */
   addProfile(profile: Profile): void {
+    if (this.profiles.has(profile.user_id)) throw new Error(`sandbox invariant: user_id ${profile.user_id} already exists in tenant ${this.name}`);
+    for (const identity of profile.identities) {
+      const owner = this.identityOwners.get(identityKeyOf(identity));
+      if (owner !== undefined) throw new Error(`sandbox invariant: identity ${identity.provider}|${identity.user_id} on ${identity.connection} already belongs to ${owner}`);
+    }
     this.profiles.set(profile.user_id, profile);
     this.indexEmail(profile);
-    for (const identity of profile.identities) this.identityOwners.set(identityKey(identity), profile.user_id);
+    for (const identity of profile.identities) this.indexIdentity(profile, identity);
   }
 
   /** Removes the profile only; store entries are the caller's business. */
@@ -181,28 +210,45 @@ export class Tenant {
     if (!profile) return undefined;
     this.profiles.delete(userId);
     this.unindexEmail(profile);
-    for (const identity of profile.identities) this.identityOwners.delete(identityKey(identity));
+    for (const identity of profile.identities) this.unindexIdentity(profile, identity);
     return profile;
   }
 
-  /** Changes a profile's email, moving its store entries on database connections along. */
+  /**
+   * Unlinks a secondary identity (`provider|id` on `connectionName`) from its profile; the profile
+   * stays. The primary identity cannot be unlinked. Store entries are the caller's business.
+   */
+  unlinkIdentity(profile: Profile, connectionName: string, identityUserId: string): boolean {
+    const index = profile.identities.findIndex((i, n) => n > 0 && i.connection === connectionName && `${i.provider}|${i.user_id}` === identityUserId);
+    if (index < 0) return false;
+    const [identity] = profile.identities.splice(index, 1);
+    this.unindexIdentity(profile, identity!);
+    return true;
+  }
+
+  /**
+   * Changes a profile's email. Only the primary identity's store entry moves (a linked identity keeps
+   * its own entry, as Auth0 updates secondary identities only when asked by `connection`). The caller
+   * checks that the new email is free on that connection; `putStoreEntry` throws if it is not.
+   */
   changeEmail(profile: Profile, email: string): void {
-    this.unindexEmail(profile);
-    for (const identity of profile.identities) {
-      const connection = identity.provider === 'auth0' ? this.connectionNamed(identity.connection) : undefined;
-      const entry = connection && this.storeEntryByUserId(connection, `auth0|${identity.user_id}`);
-      if (connection && entry) {
-        this.removeStoreEntry(connection, entry.email);
-        this.putStoreEntry(connection, { ...entry, email: email.toLowerCase() });
-      }
+    const primary = profile.identities[0];
+    const connection = primary?.provider === 'auth0' ? this.connectionNamed(primary.connection) : undefined;
+    const entry = connection && this.storeEntryByUserId(connection, `auth0|${primary!.user_id}`);
+    if (connection && entry && entry.email !== email.toLowerCase()) {
+      const holder = this.storeEntry(connection, email);
+      if (holder) throw new Error(`sandbox invariant: ${email} is already in the store of ${connection.name} (${holder.user_id})`);
+      this.removeStoreEntry(connection, entry.email);
+      this.putStoreEntry(connection, { ...entry, email: email.toLowerCase() });
     }
+    this.unindexEmail(profile);
     profile.email = email;
     this.indexEmail(profile);
   }
 
   /** The profile holding the identity behind a store entry, if any (none means the entry is a ghost). */
   profileFor(connection: Connection, entry: StoreEntry): Profile | undefined {
-    const owner = this.identityOwners.get(`${connection.name}\u0000${entry.user_id}`);
+    const owner = this.identityOwners.get(identityKey(connection.name, entry.user_id));
     return owner === undefined ? undefined : this.profiles.get(owner);
   }
 
@@ -210,6 +256,8 @@ export class Tenant {
   createDatabaseUser(connection: Connection, input: NewDatabaseUser): Profile {
     const email = input.email.toLowerCase();
     const userId = input.user_id ? withProvider(input.user_id, 'auth0') : `auth0|${this.randomId(24, HEX)}`;
+    // Checked before anything is written, so a refused user leaves no half (callers check first).
+    if (this.userIdTaken(userId)) throw new Error(`sandbox invariant: user_id ${userId} already exists in tenant ${this.name}`);
     const entry: StoreEntry = { email, user_id: userId };
     if (input.password !== undefined) entry.password = input.password;
     if (input.hash) entry.hash = input.hash;
@@ -246,7 +294,7 @@ export class Tenant {
   }
 
   storeEntryByUserId(connection: Connection, userId: string): StoreEntry | undefined {
-    const email = this.storeUserIds.get(`${connection.id}\u0000${userId}`);
+    const email = this.storeUserIds.get(storeKey(connection.id, userId));
     return email === undefined ? undefined : this.storeEntry(connection, email);
   }
 
@@ -254,12 +302,25 @@ export class Tenant {
     return [...(this.stores.get(connection.id)?.values() ?? [])];
   }
 
+  /**
+   * Writes (or rewrites) a store entry. It never replaces an entry that belongs to another user_id,
+   * nor gives a user_id a second entry on the connection: either is a bug in the caller, and throws.
+   */
   putStoreEntry(connection: Connection, entry: StoreEntry): void {
     const store = this.stores.get(connection.id);
     if (!store) throw new Error(`connection ${connection.name} has no user store (strategy ${connection.strategy})`);
     const email = entry.email.toLowerCase();
+    const existing = store.get(email);
+    if (existing && existing.user_id !== entry.user_id) {
+      throw new Error(`sandbox invariant: the store of ${connection.name} already holds ${email} for ${existing.user_id}; refusing to overwrite it with ${entry.user_id}`);
+    }
+    const key = storeKey(connection.id, entry.user_id);
+    const current = this.storeUserIds.get(key);
+    if (current !== undefined && current !== email) {
+      throw new Error(`sandbox invariant: ${entry.user_id} already has a store entry on ${connection.name} (${current})`);
+    }
     store.set(email, { ...entry, email });
-    this.storeUserIds.set(`${connection.id}\u0000${entry.user_id}`, email);
+    this.storeUserIds.set(key, email);
   }
 
   removeStoreEntry(connection: Connection, email: string): StoreEntry | undefined {
@@ -267,7 +328,7 @@ export class Tenant {
     const entry = store?.get(email.toLowerCase());
     if (!store || !entry) return undefined;
     store.delete(entry.email);
-    this.storeUserIds.delete(`${connection.id}\u0000${entry.user_id}`);
+    this.storeUserIds.delete(storeKey(connection.id, entry.user_id));
     return entry;
   }
 
@@ -335,20 +396,17 @@ export class Tenant {
       ghosts,
       legacy: [...this.legacy.values()].map(({ password: _password, ...rest }) => structuredClone(rest)),
       logs: [...this.logs.all()],
-      jobs: this.jobs.list().map((job) => this.jobs.view(job)),
+      jobs: Array.from(this.jobs.list(), (job) => this.jobs.view(job)),
     };
   }
 
-  private addScenarioUser(u: ScenarioUser, createdAt: string): void {
+  private addScenarioUser(u: ScenarioUser, userId: string, createdAt: string): void {
     const declared = this.connectionNamed(u.connection);
     const provider = declared?.strategy ?? u.connection;
     const email = provider === 'auth0' ? u.email.toLowerCase() : u.email;
-    const legacy = declared && this.importsFromLegacy(declared) ? this.legacy.get(email.toLowerCase()) : undefined;
-    const defaultId = legacy?.user_id ?? (provider === 'auth0' ? stableId(`${u.connection}/${email}`, 24, HEX) : stableId(`${u.connection}/${email}`, 21, '0123456789'));
-    const userId = withProvider(u.user_id ?? defaultId, provider);
     const identities: Identity[] = [
       { connection: u.connection, provider, user_id: userId.slice(provider.length + 1), isSocial: provider !== 'auth0' },
-      ...(u.identities ?? []).map((i) => ({ ...i, user_id: i.user_id.startsWith(`${i.provider}|`) ? i.user_id.slice(i.provider.length + 1) : i.user_id })),
+      ...(u.identities ?? []).map((i) => ({ ...i, user_id: linkedIdentityId(i).slice(i.provider.length + 1) })),
     ];
     const profile = newProfile({ ...u, user_id: userId, email, identities, created_at: createdAt, logins_count: 1 });
     if (declared && declared.strategy === 'auth0') {
@@ -357,9 +415,7 @@ export class Tenant {
     // A linked database identity has its own store entry (under the profile's email) but no profile of its own.
     for (const linked of identities.slice(1)) {
       const connection = linked.provider === 'auth0' ? this.connectionNamed(linked.connection) : undefined;
-      if (connection?.strategy === 'auth0' && !this.storeEntry(connection, email)) {
-        this.putStoreEntry(connection, { email: email.toLowerCase(), user_id: `auth0|${linked.user_id}` });
-      }
+      if (connection?.strategy === 'auth0') this.putStoreEntry(connection, { email: email.toLowerCase(), user_id: `auth0|${linked.user_id}` });
     }
     this.addProfile(profile);
   }
@@ -377,16 +433,34 @@ export class Tenant {
     ids?.delete(profile.user_id);
     if (ids?.size === 0) this.emailIndex.delete(key);
   }
+
+  private indexIdentity(profile: Profile, identity: Identity): void {
+    this.identityOwners.set(identityKeyOf(identity), profile.user_id);
+    let members = this.connectionMembers.get(identity.connection);
+    if (!members) this.connectionMembers.set(identity.connection, (members = new Set()));
+    members.add(profile.user_id);
+  }
+
+  private unindexIdentity(profile: Profile, identity: Identity): void {
+    const key = identityKeyOf(identity);
+    if (this.identityOwners.get(key) === profile.user_id) this.identityOwners.delete(key);
+    // The profile stays a member while another of its identities is on the same connection.
+    if (this.profiles.has(profile.user_id) && profile.identities.some((i) => i.connection === identity.connection)) return;
+    const members = this.connectionMembers.get(identity.connection);
+    members?.delete(profile.user_id);
+    if (members?.size === 0) this.connectionMembers.delete(identity.connection);
+  }
 }
 
-function identityKey(identity: Identity): string {
-  return `${identity.connection}\u0000${identity.provider}|${identity.user_id}`;
+/** The one key for "this identity on this connection": `connection name \0 provider|id` (a store entry's user_id has that form). */
+function identityKey(connectionName: string, prefixedUserId: string): string {
+  return `${connectionName}\u0000${prefixedUserId}`;
 }
 
-/** Deterministic ids for scenario entities, so a scenario always yields the same ids. */
-function stableId(seed: string, length: number, alphabet: string): string {
-  const digest = createHash('sha256').update(seed).digest();
-  let id = '';
-  for (let i = 0; i < length; i++) id += alphabet[digest[i % digest.length]! % alphabet.length];
-  return id;
+function identityKeyOf(identity: Identity): string {
+  return identityKey(identity.connection, `${identity.provider}|${identity.user_id}`);
+}
+
+function storeKey(connectionId: string, userId: string): string {
+  return `${connectionId}\u0000${userId}`;
 }

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { ManagementClient } from 'auth0';
+import { ManagementClient, ManagementError } from 'auth0';
+import { expect } from 'vitest';
 import { parseScenario } from '../../src/sandbox/scenario.js';
 import { startSandbox, type RunningSandbox, type SandboxOptions } from '../../src/sandbox/server.js';
 
@@ -63,4 +64,15 @@ export async function startTestSandbox(
     },
     close: () => running.close(),
   };
+}
+
+/** The SDK error `promise` rejects with (the test fails if it resolves, or rejects with anything else). */
+export async function rejection(promise: Promise<unknown>): Promise<ManagementError> {
+  try {
+    await promise;
+  } catch (err) {
+    expect(err).toBeInstanceOf(ManagementError);
+    return err as ManagementError;
+  }
+  throw new Error('expected the call to be rejected, it resolved');
 }

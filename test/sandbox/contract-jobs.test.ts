@@ -4,7 +4,7 @@ import { Readable } from 'node:stream';
 import { gunzipSync } from 'node:zlib';
 import { Management, ManagementError } from 'auth0';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { ACME_SCENARIO, startTestSandbox, type TestSandbox } from '../helpers/sandbox.js';
+import { ACME_SCENARIO, startTestSandbox, type TestSandbox, rejection } from '../helpers/sandbox.js';
 
 /**
  * Contract tests for import/export jobs through the official auth0 v7 SDK, including the whole
@@ -17,16 +17,6 @@ const FAST = { ...ACME, rateLimit: undefined, jobs: { pendingMs: 50, processingM
 const LEGACY_DB = 'con_Lg7cYq2RzX4mB9tK';
 const UPA = 'con_Up7Hw3NbQ8sLx2Ve';
 const IMPORT_LIMIT_MESSAGE = 'There are 2 active import users jobs, please wait until some of them are finished and try again';
-
-async function rejection(promise: Promise<unknown>): Promise<ManagementError> {
-  try {
-    await promise;
-  } catch (err) {
-    expect(err).toBeInstanceOf(ManagementError);
-    return err as ManagementError;
-  }
-  throw new Error('expected the call to be rejected, it resolved');
-}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const file = (users: unknown) => Buffer.from(JSON.stringify(users));
@@ -211,7 +201,7 @@ describe('import request validation', () => {
     const err = await rejection(sb.mgmt.jobs.usersImports.create({ users: file([{ email: 'c@acme.com' }]), connection_id: LEGACY_DB }));
     expect(err).toBeInstanceOf(Management.TooManyRequestsError);
     expect(err.statusCode).toBe(429);
-    expect((err.body as { message: string }).message).toBe(IMPORT_LIMIT_MESSAGE);
+    expect(err.body).toEqual({ statusCode: 429, error: 'Too Many Requests', message: IMPORT_LIMIT_MESSAGE, errorCode: 'too_many_requests' });
     expect((await sb.control.state()).jobs).toHaveLength(2);
     // An export is not an import: not limited.
     expect((await sb.mgmt.jobs.usersExports.create({ format: 'json' })).type).toBe('users_export');
@@ -290,5 +280,17 @@ describe('export jobs', () => {
     expect(csv).toContain('support@acme.com,Acme Support');
     expect((await fetch(`${sb.running.url}/__sandbox/exports/job_AAAAAAAAAAAAAAAA.csv.gz`)).status).toBe(404);
     expect(await sb.mgmt.jobs.errors.get(created.id!)).toBeUndefined();
+  });
+});
+
+describe('user_ids are unique across the tenant', () => {
+  it('importing another email with a user_id the tenant has (on another connection) fails DUPLICATED_USER; the existing user is intact', async () => {
+    const alice = await sb.mgmt.users.get('auth0|legacy-1007');
+    const user = { email: 'someone.else@acme.com', user_id: 'legacy-1007' };
+    const { job } = await importUsers([user], { connection_id: UPA });
+    expect(job.summary).toEqual({ failed: 1, updated: 0, inserted: 0, total: 1 });
+    expect(await sb.mgmt.jobs.errors.get(job.id)).toEqual([{ user, errors: [{ code: 'DUPLICATED_USER', message: 'The user already exist and upsert parameter is false' }] }]);
+    expect(await sb.mgmt.users.get('auth0|legacy-1007')).toEqual(alice);
+    expect(await sb.mgmt.users.listUsersByEmail({ email: 'someone.else@acme.com' })).toEqual([]);
   });
 });

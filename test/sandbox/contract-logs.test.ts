@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Management, ManagementError } from 'auth0';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { ACME_SCENARIO, startTestSandbox, type TestSandbox } from '../helpers/sandbox.js';
+import { ACME_SCENARIO, startTestSandbox, type TestSandbox, rejection } from '../helpers/sandbox.js';
 
 /**
  * Contract tests for GET /api/v2/logs through the official auth0 v7 SDK: search mode (what
@@ -15,16 +15,6 @@ const UPA = 'con_Up7Hw3NbQ8sLx2Ve';
 const GHOSTS = ['jane.doe@acme.com', 'raj.patel@acme.com', 'marco.rossi@acme.com', 'olga.ivanova@acme.com', 'sam.okafor@acme.com', 'li.wei@acme.com'];
 
 type Log = Management.Log & { log_id: string; date: string; type: string; details?: any };
-
-async function rejection(promise: Promise<unknown>): Promise<ManagementError> {
-  try {
-    await promise;
-  } catch (err) {
-    expect(err).toBeInstanceOf(ManagementError);
-    return err as ManagementError;
-  }
-  throw new Error('expected the call to be rejected, it resolved');
-}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Management, ManagementError } from 'auth0';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { ACME_SCENARIO, startTestSandbox, type TestSandbox } from '../helpers/sandbox.js';
+import { ACME_SCENARIO, startTestSandbox, type TestSandbox, rejection } from '../helpers/sandbox.js';
 
 /**
  * Contract tests for what the server itself does (tokens, scopes, rate limits, faults, the control
@@ -10,17 +10,6 @@ import { ACME_SCENARIO, startTestSandbox, type TestSandbox } from '../helpers/sa
 
 const ACME = JSON.parse(readFileSync(ACME_SCENARIO, 'utf8')) as Record<string, unknown>;
 const LEGACY_DB = 'con_Lg7cYq2RzX4mB9tK';
-
-/** The rejection of `promise` (fails the test if it resolves). */
-async function rejection(promise: Promise<unknown>): Promise<ManagementError> {
-  try {
-    await promise;
-  } catch (err) {
-    expect(err).toBeInstanceOf(ManagementError);
-    return err as ManagementError;
-  }
-  throw new Error('expected the call to be rejected, it resolved');
-}
 
 let sb: TestSandbox;
 

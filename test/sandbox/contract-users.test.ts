@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Management, ManagementError } from 'auth0';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { ACME_SCENARIO, startTestSandbox, type TestSandbox } from '../helpers/sandbox.js';
+import { ACME_SCENARIO, startTestSandbox, type TestSandbox, rejection } from '../helpers/sandbox.js';
 
 /**
  * Contract tests for connections, users, tickets and the end-user simulation, driven through the
@@ -20,16 +20,6 @@ const PLAIN_GHOST = {
   users: [{ email: 'ann@example.com', connection: 'plain-db', user_id: 'ann-1', password: 'pw' }],
   ghosts: [{ email: 'ghost@example.com', connection: 'plain-db', user_id: 'ghost-1' }],
 };
-
-async function rejection(promise: Promise<unknown>): Promise<ManagementError> {
-  try {
-    await promise;
-  } catch (err) {
-    expect(err).toBeInstanceOf(ManagementError);
-    return err as ManagementError;
-  }
-  throw new Error('expected the call to be rejected, it resolved');
-}
 
 type StoreEntry = { email: string; user_id: string; ghost: boolean };
 type Log = { type: string; description?: string; user_name?: string; user_id?: string; details?: any };
@@ -173,7 +163,10 @@ describe('users: search', () => {
     expect(priya.data.map((u) => u.user_id)).toEqual(['google-oauth2|104857600123456789012']);
     const onLegacy = await sb.mgmt.users.list({ q: 'identities.connection:"legacy-db"', per_page: 100 });
     expect(onLegacy.response.total).toBe(7); // 6 primaries + Priya's linked identity
-    const err = await rejection(sb.mgmt.users.list({ q: 'jane' }));
+    // Free text is accepted (Auth0 v3 searches the normalized fields); a ghost is invisible to it too.
+    expect((await sb.mgmt.users.list({ q: 'jane' })).data).toEqual([]);
+    expect((await sb.mgmt.users.list({ q: 'alice' })).data.map((u) => u.user_id)).toEqual(['auth0|legacy-1007']);
+    const err = await rejection(sb.mgmt.users.list({ q: 'jane && doe' }));
     expect(err).toBeInstanceOf(Management.BadRequestError);
     expect((err.body as { errorCode: string }).errorCode).toBe('invalid_query_string');
   });
@@ -476,5 +469,55 @@ describe('end-user simulation', () => {
     await sb.mgmt.connections.users.deleteByEmail(LEGACY_DB, { email: 'raj.patel@acme.com' });
     expect((await sb.control.endUser('login', { email: 'raj.patel@acme.com', password: 'Raj-Legacy-2024!' })).body).toEqual({ outcome: 'migrated', user_id: 'auth0|legacy-1002' });
     expect((await sb.mgmt.users.get('auth0|legacy-1002')).user_metadata).toEqual({ language: 'hi', newsletter: true });
+  });
+});
+
+describe('integrity: one user per user_id, no silently replaced store entry', () => {
+  beforeEach(() => sb.control.reset(ACME));
+
+  it('PATCH email of a social primary to a ghost\'s email: 200, and the ghost (and the linked identity\'s entry) are untouched', async () => {
+    const priya = await sb.mgmt.users.update('google-oauth2|104857600123456789012', { email: 'jane.doe@acme.com' });
+    expect(priya.email).toBe('jane.doe@acme.com');
+    const state = await sb.control.state();
+    expect(state.ghosts).toContainEqual({ connection: 'legacy-db', email: 'jane.doe@acme.com', user_id: 'auth0|legacy-1001' });
+    const entries = await store('legacy-db');
+    expect(entries.find((e) => e.email === 'jane.doe@acme.com')).toEqual({ email: 'jane.doe@acme.com', user_id: 'auth0|legacy-1001', has_password: true, ghost: true });
+    expect(entries.find((e) => e.email === 'priya.shah@acme.com')).toEqual({ email: 'priya.shah@acme.com', user_id: 'auth0|legacy-1050', has_password: false, ghost: false });
+    // The repair still works on the ghost afterwards.
+    const err = await rejection(sb.mgmt.users.create({ connection: 'legacy-db', email: 'jane.doe@acme.com', password: 'x-2024!' }));
+    expect(err.statusCode).toBe(409);
+  });
+
+  it('POST /users with the id of a ghost on another connection is 409', async () => {
+    const err = await rejection(sb.mgmt.users.create({ connection: 'Username-Password-Authentication', email: 'new@acme.com', password: 'x-2024!', user_id: 'legacy-1001' }));
+    expect(err).toBeInstanceOf(Management.ConflictError);
+    expect(err.body).toEqual({ statusCode: 409, error: 'Conflict', message: 'The user already exists.', errorCode: 'auth0_idp_error' });
+  });
+
+  it('suffix and free-text searches through the SDK', async () => {
+    const ids = async (q: string) => (await sb.mgmt.users.list({ q, per_page: 100, sort: 'user_id:1' })).data.map((u) => u.user_id);
+    expect(await ids('email:*@gmail.com')).toEqual(['google-oauth2|109876543210987654321']);
+    expect(await ids('identities.connection:"Username-Password-Authentication" AND email:*@acme.com')).toEqual(['auth0|upa-maria-01', 'auth0|upa-support-01']);
+    expect(await ids('maria')).toEqual(['auth0|legacy-1060', 'auth0|upa-maria-01']);
+    const short = await rejection(sb.mgmt.users.list({ q: 'email:*om' }));
+    expect((short.body as { errorCode: string }).errorCode).toBe('invalid_query_string');
+  });
+
+  it('a client with only update:users_app_metadata may PATCH app_metadata, and nothing else (403 insufficient_scope)', async () => {
+    await sb.control.reset({
+      ...ACME,
+      clients: [{ client_id: 'metadata-client', client_secret: 'metadata-secret', scopes: ['read:users', 'update:users_app_metadata'] }],
+    });
+    const meta = sb.client({ clientId: 'metadata-client', clientSecret: 'metadata-secret' });
+    const updated = await meta.users.update('auth0|legacy-1007', { app_metadata: { migrated: true } });
+    expect(updated.app_metadata).toMatchObject({ plan: 'gold', migrated: true });
+    for (const body of [{ email: 'mallory@acme.com' }, { password: 'Pwned-2024!' }, { app_metadata: { a: 1 }, blocked: true }]) {
+      const err = await rejection(meta.users.update('auth0|legacy-1007', body));
+      expect(err).toBeInstanceOf(Management.ForbiddenError);
+      expect(err.body).toEqual({ statusCode: 403, error: 'Forbidden', message: 'Insufficient scope, expected any of: update:users', errorCode: 'insufficient_scope' });
+    }
+    const alice = await meta.users.get('auth0|legacy-1007');
+    expect(alice.email).toBe('alice.ng@acme.com');
+    expect(alice.blocked).toBeUndefined();
   });
 });

@@ -37,7 +37,11 @@ export const BASE_SCENARIO = {
   jobs: { pendingMs: 100, processingMs: 200 },
 };
 
-export function harness(scenario: unknown = BASE_SCENARIO): Harness {
+/** Every scope the sandbox checks (what the default client gets). */
+export const ALL_TEST_SCOPES = ['read:users', 'update:users', 'delete:users', 'create:users', 'read:connections', 'update:connections', 'read:logs', 'create:user_tickets'];
+
+/** `scopes`: the token's scopes as the handlers see them (the server has already checked the route's). */
+export function harness(scenario: unknown = BASE_SCENARIO, options: { scopes?: string[] } = {}): Harness {
   const clock = { now: Date.parse('2024-05-02T10:00:00.000Z') };
   let seed = 1;
   const random = () => {
@@ -46,7 +50,7 @@ export function harness(scenario: unknown = BASE_SCENARIO): Harness {
   };
   const tenant = Tenant.fromScenario(parseScenario(JSON.stringify(scenario), 'test.json'), { now: () => clock.now, random, baseUrl: 'https://127.0.0.1:4443' });
   const routes = allRoutes(tenant).map((r) => ({ ...r, regex: new RegExp(`^${r.pattern.replace(/:(\w+)/g, '(?<$1>[^/]+)')}$`) }));
-  const scopes = new Set(['read:users', 'update:users', 'delete:users', 'create:users', 'read:connections', 'update:connections', 'read:logs', 'create:user_tickets']);
+  const scopes = new Set(options.scopes ?? ALL_TEST_SCOPES);
 
   const call: Harness['call'] = async (method, path, init = {}) => {
     const [pathname, search] = path.split('?') as [string, string | undefined];

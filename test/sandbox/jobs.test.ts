@@ -151,6 +151,7 @@ describe('users import jobs', () => {
         statusCode: 429,
         error: 'Too Many Requests',
         message: 'There are 2 active import users jobs, please wait until some of them are finished and try again',
+        errorCode: 'too_many_requests',
       },
     });
     h.clock.now += 300;

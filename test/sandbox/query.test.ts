@@ -74,12 +74,64 @@ describe('user search queries', () => {
     expect(users('email:"a@b.co" OR email:"c@d.co"').exactEmail).toBeUndefined();
   });
 
+  it('exposes an exact connection for the connection index, and says when the index alone answers', () => {
+    expect(users('identities.connection:"legacy-db"')).toMatchObject({ exactConnection: 'legacy-db', indexOnly: true });
+    const anded = users('identities.connection:"legacy-db" AND app_metadata.plan:gold');
+    expect(anded.exactConnection).toBe('legacy-db');
+    expect(anded.indexOnly).toBeUndefined();
+    expect(users('identities.connection:legacy*').exactConnection).toBeUndefined();
+    expect(users('NOT identities.connection:"legacy-db"').exactConnection).toBeUndefined();
+    expect(users('email:"x@y.com"')).toMatchObject({ exactEmail: 'x@y.com', indexOnly: true });
+    // The email index wins when both are pinned.
+    expect(users('email:"x@y.com" AND identities.connection:"legacy-db"')).toMatchObject({ exactEmail: 'x@y.com' });
+  });
+
+  it('accepts suffix wildcards with at least 3 literal characters (Auth0 v3: name:*usa yes, name:*sa no)', () => {
+    expect(users('email:*@acme.com').test(jane)).toBe(true);
+    expect(users('email:*@ACME.COM').test(jane)).toBe(true); // normalized field: case-insensitive
+    expect(users('email:*@gmail.com').test(jane)).toBe(false);
+    expect(users('name:*Doe').test(jane)).toBe(true);
+    expect(users('name:*doe AND identities.connection:"legacy-db"').test(jane)).toBe(true);
+    expect(users('user_id:*1001').test(jane)).toBe(true);
+    expect(users('user_id:*1002').test(jane)).toBe(false);
+    expect(users('nickname:*doe').test(jane)).toBe(false); // no nickname at all
+    expect(rejection(() => users('name:*oe')).status).toBe(400);
+    expect(rejection(() => users('user_metadata.language:*fr')).message).toBe('Wildcard searches are not available on user_metadata fields');
+  });
+
+  it('accepts free-text terms: a word, a phrase or a wildcard, matched against the normalized fields only', () => {
+    expect(users('jane').test(jane)).toBe(true); // a word of the name, and of the email
+    expect(users('JANE').test(jane)).toBe(true);
+    expect(users('doe').test(jane)).toBe(true);
+    expect(users('"jane doe"').test(jane)).toBe(true);
+    expect(users('"doe jane"').test(jane)).toBe(false);
+    expect(users('jane.doe@acme.com').test(jane)).toBe(true);
+    expect(users('acme').test(jane)).toBe(true);
+    expect(users('ja').test(jane)).toBe(false); // a word, not a substring
+    expect(users('ja*').test(jane)).toBe(true);
+    expect(users('*@acme.com').test(jane)).toBe(true);
+    expect(users('fr').test(jane)).toBe(false); // user_metadata.language is not searched
+    expect(users('gold').test(jane)).toBe(false); // nor app_metadata
+    expect(users('legacy-1001').test(jane)).toBe(false); // nor user_id
+    expect(users('jane AND identities.connection:"legacy-db"').test(jane)).toBe(true);
+    expect(users('raj OR doe').test(jane)).toBe(true);
+    expect(users('NOT jane').test(jane)).toBe(false);
+    expect(rejection(() => users('*ne')).status).toBe(400);
+    expect(rejection(() => users('"jane')).message).toBe('Unsupported query syntax: unterminated quote');
+    expect(rejection(() => users('jane[1]')).message).toMatch(/quote free-text terms that contain special characters/);
+  });
+
   it('answers unsupported syntax with 400 invalid_query_string and a clear message', () => {
-    const free = rejection(() => users('jane'));
-    expect(free.status).toBe(400);
-    expect(free.errorCode).toBe('invalid_query_string');
-    expect(free.message).toBe('Unsupported query syntax "jane": free-text search is not supported, use field:value');
-    expect(rejection(() => users('email:*doe@acme.com')).message).toBe('Unsupported wildcard "*doe@acme.com": user search supports only a trailing * (prefix search)');
+    const operator = rejection(() => users('jane && doe'));
+    expect(operator.status).toBe(400);
+    expect(operator.errorCode).toBe('invalid_query_string');
+    expect(operator.message).toBe('Unsupported query syntax "&&": use AND, OR and NOT');
+    expect(rejection(() => users('email:*sa')).message).toBe('Unsupported wildcard "*sa": for suffix matching the literal must have 3 characters or more');
+    expect(rejection(() => users('email:j*@acme.com')).message).toBe(
+      'Unsupported wildcard "j*@acme.com": user search supports a trailing * (prefix) or a leading * followed by at least 3 characters (suffix)',
+    );
+    expect(rejection(() => users('email:*doe*')).message).toMatch(/^Unsupported wildcard "\*doe\*"/);
+    expect(rejection(() => users('jan?')).message).toMatch(/^Unsupported wildcard "jan\?"/);
     expect(rejection(() => users('user_metadata.language:f*')).message).toBe('Wildcard searches are not available on user_metadata fields');
     expect(rejection(() => users('password:"x"')).message).toMatch(/^Unsupported query field "password" for users/);
     expect(rejection(() => users('email:"a@b.co" email:"c@d.co"')).message).toMatch(/terms must be joined with AND or OR/);
@@ -105,6 +157,10 @@ describe('log search queries', () => {
     expect(logs('date:[2024-05-02 TO *]').test(fsLog)).toBe(true);
     expect(logs('date:[2024-05-03 TO *]').test(fsLog)).toBe(false);
     expect(logs('date:[2024-05-01T00:00:00Z TO 2024-05-02T10:35:03.118Z]').test(fsLog)).toBe(true);
+  });
+
+  it('log search keeps requiring field:value (no free text)', () => {
+    expect(rejection(() => logs('exists')).message).toBe('Unsupported query syntax "exists": free-text search is not supported in log search, use field:value');
   });
 
   it('rejects fields Auth0 does not index for logs and malformed ranges', () => {

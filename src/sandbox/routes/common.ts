@@ -1,4 +1,5 @@
 import { ApiError, type Handler, type Route, type SandboxRequest, type SandboxResponse } from '../http.js';
+import { isPlainObject } from '../profile.js';
 import type { Tenant } from '../state.js';
 
 /** Declares a route; every handler first applies the jobs whose completion time has passed. */
@@ -33,8 +34,8 @@ export function objectBody(req: SandboxRequest): Record<string, unknown> {
       throw new ApiError(400, 'Invalid request payload JSON format', 'invalid_body');
     }
   }
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw payloadError(`Expected type object but found type ${Array.isArray(body) ? 'array' : typeof body}`);
-  return body as Record<string, unknown>;
+  if (!isPlainObject(body)) throw payloadError(`Expected type object but found type ${Array.isArray(body) ? 'array' : typeof body}`);
+  return body;
 }
 
 export function rejectUnknownKeys(body: Record<string, unknown>, allowed: readonly string[]): void {

@@ -1,4 +1,5 @@
 import { ApiError, json, type Route } from '../http.js';
+import { isPlainObject } from '../profile.js';
 import type { Connection, Tenant } from '../state.js';
 import { boolParam, fieldFilter, intParam, logApiOperation, objectBody, payloadError, queryError, rejectUnknownKeys, route } from './common.js';
 
@@ -56,11 +57,11 @@ export function connectionRoutes(tenant: Tenant): Route[] {
       const body = objectBody(req);
       rejectUnknownKeys(body, UPDATABLE);
       if (body.options !== undefined) {
-        if (typeof body.options !== 'object' || body.options === null || Array.isArray(body.options)) {
+        if (!isPlainObject(body.options)) {
           throw payloadError('Expected type object but found type ' + (Array.isArray(body.options) ? 'array' : typeof body.options), 'options');
         }
         // Auth0 replaces `options` whole: anything not sent is gone.
-        connection.options = structuredClone(body.options as Record<string, unknown>);
+        connection.options = structuredClone(body.options);
       }
       if (body.display_name !== undefined) connection.display_name = String(body.display_name);
       if (body.enabled_clients !== undefined) {

@@ -128,7 +128,8 @@ function login(tenant: Tenant, req: SandboxRequest): SandboxResponse {
       log(tenant, a, { type: 'fp', description: WRONG_CREDENTIALS, user_id: `auth0|${a.email}`, details: { error: { message: WRONG_CREDENTIALS } } });
       return failed(401, 'wrong_password', WRONG_CREDENTIALS);
     }
-    if (tenant.user(`auth0|${legacy.user_id}`)) {
+    // The legacy id is already a user somewhere in the tenant (user_ids are unique tenant-wide).
+    if (tenant.userIdTaken(`auth0|${legacy.user_id}`)) {
       log(tenant, a, { type: 'f', description: USER_EXISTS, details: { error: { message: USER_EXISTS } } });
       return failed(409, 'user_exists', USER_EXISTS);
     }
@@ -161,6 +162,7 @@ function interrupt(tenant: Tenant, req: SandboxRequest): SandboxResponse {
   if (!legacy) throw new ApiError(404, `${a.email} is not in the legacy store: nothing to migrate`);
   if (tenant.storeEntry(a.connection, a.email)) throw new ApiError(409, `${a.email} is already in the internal user store of ${a.connection.name}`);
   const userId = `auth0|${legacy.user_id}`;
+  if (tenant.userIdTaken(userId)) throw new ApiError(409, `${userId} (the legacy id of ${a.email}) is already a user of the tenant`);
   tenant.putStoreEntry(a.connection, { email: a.email, user_id: userId, password: legacy.password });
   log(tenant, a, { type: 'f', description: WEBTASK_TIMEOUT, details: { error: { message: WEBTASK_TIMEOUT } } });
   return outcome(200, 'interrupted', { user_id: userId });
@@ -183,7 +185,7 @@ function changePassword(tenant: Tenant, req: SandboxRequest): SandboxResponse {
     return outcome(200, 'password_changed', { user_id: profile.user_id });
   }
   const legacy = tenant.importsFromLegacy(a.connection) ? tenant.legacyUser(a.email) : undefined;
-  if (legacy && !tenant.user(`auth0|${legacy.user_id}`)) {
+  if (legacy && !tenant.userIdTaken(`auth0|${legacy.user_id}`)) {
     legacy.password = a.password; // the Change Password script updates the legacy store
     const profile = migrate(tenant, a, legacy, a.password);
     profile.last_password_reset = new Date(tenant.now()).toISOString();

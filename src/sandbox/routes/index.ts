@@ -1,8 +1,23 @@
 import type { Route } from '../http.js';
 import type { Tenant } from '../state.js';
+import { connectionRoutes } from './connections.js';
 import { endUserRoutes } from './end-user.js';
-import { managementRoutes } from './management.js';
+import { jobRoutes } from './jobs.js';
+import { logRoutes } from './logs.js';
+import { ticketRoutes } from './tickets.js';
+import { userRoutes } from './users.js';
 
+/**
+ * Every route the sandbox serves: the Management API endpoints it implements (docs/sandbox.md lists
+ * them with scopes and errors), then the end-user simulation under /__sandbox/.
+ */
 export function allRoutes(tenant: Tenant): Route[] {
-  return [...managementRoutes(tenant), ...endUserRoutes(tenant)];
+  return [
+    ...connectionRoutes(tenant),
+    ...userRoutes(tenant),
+    ...jobRoutes(tenant),
+    ...logRoutes(tenant),
+    ...ticketRoutes(tenant),
+    ...endUserRoutes(tenant),
+  ];
 }

@@ -77,7 +77,7 @@ async function createImport(tenant: Tenant, req: SandboxRequest) {
   const externalId = field('external_id');
   if (externalId !== undefined && externalId.length > 128) throw payloadError('String is too long (> 128 chars)', 'external_id');
   if (tenant.jobs.activeImports() >= MAX_ACTIVE_IMPORTS) {
-    throw new ApiError(429, `There are ${MAX_ACTIVE_IMPORTS} active import users jobs, please wait until some of them are finished and try again`);
+    throw new ApiError(429, `There are ${MAX_ACTIVE_IMPORTS} active import users jobs, please wait until some of them are finished and try again`, 'too_many_requests');
   }
 
   const job = tenant.jobs.createImport({ connectionId: connection.id, upsert, sendCompletionEmail, usersText, ...(externalId === undefined ? {} : { externalId }) });

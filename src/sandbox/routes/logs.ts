@@ -28,17 +28,34 @@ export function logRoutes(tenant: Tenant): Route[] {
       const search = q.get('q') ?? q.get('search');
       const query = search ? compileQuery(search, 'logs') : undefined;
       const sort = sortParam(q) ?? { field: 'date', descending: true };
-      let records: LogRecord[];
-      if (sort.field === 'date') records = tenant.logs.sortedByDate(sort.descending);
-      else {
+      const includeTotals = boolParam(q, 'include_totals', false);
+      const start = page * perPage;
+      const end = start + perPage;
+      let window: LogRecord[];
+      let total: number;
+      if (sort.field === 'date') {
+        // Walk the date-ordered log without copying it; stop at the end of the page unless a total is needed.
+        window = [];
+        total = 0;
+        for (const record of tenant.logs.inDateOrder(sort.descending)) {
+          if (query && !query.test(record)) continue;
+          if (total >= start && total < end) window.push(record);
+          total++;
+          if (total >= end && (!includeTotals || !query)) break;
+        }
+        if (!query) total = tenant.logs.length;
+      } else {
+        // Another sort field: filter first, then sort only the matches.
+        const found = query ? tenant.logs.all().filter((r) => query.test(r)) : [...tenant.logs.all()];
         const dir = sort.descending ? -1 : 1;
-        records = [...tenant.logs.all()].sort((a, b) => dir * compareValues(a[sort.field], b[sort.field]));
+        found.sort((a, b) => dir * compareValues(a[sort.field], b[sort.field]));
+        window = found.slice(start, end);
+        total = found.length;
       }
-      const found = query ? records.filter((r) => query.test(r)) : records;
       const pick = fieldFilter(q);
-      const logs = found.slice(page * perPage, page * perPage + perPage).map((r) => pick(structuredClone(r)));
-      if (!boolParam(q, 'include_totals', false)) return json(200, logs);
-      return json(200, { start: page * perPage, limit: perPage, length: logs.length, total: found.length, logs });
+      const logs = window.map((r) => pick(structuredClone(r)));
+      if (!includeTotals) return json(200, logs);
+      return json(200, { start, limit: perPage, length: logs.length, total, logs });
     }),
   ];
 }

@@ -1,4 +1,5 @@
 import { ApiError, json, type Route, type SandboxRequest } from '../http.js';
+import { EMAIL_PATTERN, isPlainObject } from '../profile.js';
 import { compileQuery } from '../query.js';
 import { publicUser, type Profile, type Tenant } from '../state.js';
 import {
@@ -6,13 +7,14 @@ import {
 } from './common.js';
 import { connectionNotFound } from './connections.js';
 
-const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 const CREATE_KEYS = ['email', 'password', 'connection', 'user_id', 'email_verified', 'verify_email', 'user_metadata', 'app_metadata', 'name', 'nickname', 'given_name', 'family_name', 'picture', 'blocked', 'username', 'phone_number'];
 const UPDATE_KEYS = [
   'blocked', 'email_verified', 'email', 'phone_number', 'phone_verified', 'user_metadata', 'app_metadata', 'given_name', 'family_name', 'name', 'nickname',
   'picture', 'verify_email', 'verify_phone_number', 'password', 'connection', 'client_id', 'username',
 ];
 const OPTIONAL_STRINGS = ['given_name', 'family_name', 'picture'] as const;
+/** What a token with `update:users_app_metadata` but not `update:users` may change. */
+const APP_METADATA_ONLY_KEYS = ['app_metadata'];
 
 export function userNotFound(): ApiError {
   return new ApiError(404, 'The user does not exist.', 'inexistent_user');
@@ -35,18 +37,49 @@ export function userRoutes(tenant: Tenant): Route[] {
       if (engine !== null && !['v1', 'v2', 'v3'].includes(engine)) throw queryError(`No enum match for: "${engine}"`, 'search_engine');
       const search = q.get('q');
       const query = search ? compileQuery(search, 'users') : undefined;
-      const candidates = query?.exactEmail !== undefined ? tenant.usersWithEmail(query.exactEmail) : tenant.users();
-      let found: Profile[] = [];
-      for (const p of candidates) if (!query || query.test(p as unknown as Record<string, unknown>)) found.push(p);
       const sort = sortParam(q);
+      const includeTotals = boolParam(q, 'include_totals', false);
+      const start = page * perPage;
+      const end = start + perPage;
+      // Candidates come from an index when the query pins an email or a connection, else from every profile.
+      let candidates: Iterable<Profile>;
+      let candidateCount: number | undefined;
+      if (query?.exactEmail !== undefined) candidates = tenant.usersWithEmail(query.exactEmail);
+      else if (query?.exactConnection !== undefined) {
+        candidates = tenant.usersOnConnection(query.exactConnection);
+        candidateCount = tenant.countOnConnection(query.exactConnection);
+      } else {
+        candidates = tenant.users();
+        candidateCount = tenant.userCount;
+      }
+      const test = query && !query.indexOnly ? query.test : undefined;
+      let window: Profile[];
+      let total: number;
       if (sort) {
+        // Sorting needs every match; sort only those (and not at all when there is nothing to order).
+        const found: Profile[] = [];
+        for (const p of candidates) if (!test || test(p as unknown as Record<string, unknown>)) found.push(p);
         const value = (p: Profile) => (p as unknown as Record<string, unknown>)[sort.field];
-        found = found.sort((a, b) => (sort.descending ? -1 : 1) * compareValues(value(a), value(b)));
+        if (found.length > 1) found.sort((a, b) => (sort.descending ? -1 : 1) * compareValues(value(a), value(b)));
+        window = found.slice(start, end);
+        total = found.length;
+      } else {
+        // Insertion order: walk only as far as the page, unless a total must be counted by testing.
+        window = [];
+        total = 0;
+        const countKnown = !test && candidateCount !== undefined;
+        for (const p of candidates) {
+          if (test && !test(p as unknown as Record<string, unknown>)) continue;
+          if (total >= start && total < end) window.push(p);
+          total++;
+          if (total >= end && (!includeTotals || countKnown)) break;
+        }
+        if (countKnown) total = candidateCount!;
       }
       const pick = fieldFilter(q);
-      const users = found.slice(page * perPage, page * perPage + perPage).map((p) => pick(publicUser(p)));
-      if (!boolParam(q, 'include_totals', false)) return json(200, users);
-      return json(200, { start: page * perPage, limit: perPage, length: users.length, total: found.length, users });
+      const users = window.map((p) => pick(publicUser(p)));
+      if (!includeTotals) return json(200, users);
+      return json(200, { start, limit: perPage, length: users.length, total, users });
     }),
 
     route(tenant, 'GET', '/api/v2/users/:id', ['read:users'], (req) => {
@@ -61,6 +94,11 @@ export function userRoutes(tenant: Tenant): Route[] {
       const body = objectBody(req);
       rejectUnknownKeys(body, UPDATE_KEYS);
       if (Object.keys(body).length === 0) throw payloadError('Too few properties defined (0), minimum 1');
+      // `update:users_app_metadata` alone (Auth0's narrower scope) may only change app_metadata.
+      if (!req.scopes.has('update:users')) {
+        const beyond = Object.keys(body).filter((k) => !APP_METADATA_ONLY_KEYS.includes(k));
+        if (beyond.length > 0) throw new ApiError(403, 'Insufficient scope, expected any of: update:users', 'insufficient_scope');
+      }
       updateUser(tenant, profile, body);
       const response = json(200, publicUser(profile));
       logApiOperation(tenant, req, 'Update a User', response, body);
@@ -93,11 +131,7 @@ export function userRoutes(tenant: Tenant): Route[] {
       if (entry) tenant.removeStoreEntry(connection, entry.email);
       for (const p of profiles) tenant.removeProfile(p.user_id);
       // A database identity linked under another primary is unlinked; that profile stays.
-      if (owner && !profiles.includes(owner)) {
-        tenant.removeProfile(owner.user_id);
-        owner.identities = owner.identities.filter((i) => !(i.connection === connection.name && `auth0|${i.user_id}` === entry!.user_id));
-        tenant.addProfile(owner);
-      }
+      if (owner && entry && !profiles.includes(owner)) tenant.unlinkIdentity(owner, connection.name, entry.user_id);
       const response = { status: 204 };
       logApiOperation(tenant, req, 'Delete a connection user', response);
       for (const p of profiles) logUserDeleted(tenant, p);
@@ -127,7 +161,7 @@ function createUser(tenant: Tenant, req: SandboxRequest) {
   if (!connection) throw connectionNotFound(400);
   if (connection.strategy !== 'auth0') throw new ApiError(400, 'Connection must be a database or passwordless connection', 'invalid_body');
   if (body.email === undefined) throw payloadError('Missing required property: email');
-  if (typeof body.email !== 'string' || !EMAIL.test(body.email)) throw payloadError(`Object didn't pass validation for format email: ${String(body.email)}`, 'email');
+  if (typeof body.email !== 'string' || !EMAIL_PATTERN.test(body.email)) throw payloadError(`Object didn't pass validation for format email: ${String(body.email)}`, 'email');
   if (typeof body.password !== 'string' || body.password === '') throw payloadError('Missing required property: password');
   for (const key of ['user_metadata', 'app_metadata'] as const) {
     if (body[key] !== undefined && !isPlainObject(body[key])) throw payloadError(`Expected type object but found type ${typeof body[key]}`, key);
@@ -139,7 +173,8 @@ function createUser(tenant: Tenant, req: SandboxRequest) {
   // The internal store decides, ghosts included; under import mode the Get User script is asked too.
   if (tenant.storeEntry(connection, email)) throw conflict;
   if (tenant.importsFromLegacy(connection) && tenant.legacyUser(email)) throw conflict;
-  if (typeof body.user_id === 'string' && (tenant.user(`auth0|${body.user_id}`) || tenant.storeEntryByUserId(connection, `auth0|${body.user_id}`))) throw conflict;
+  // A user_id is unique across the tenant: any connection, ghosts and linked identities included.
+  if (typeof body.user_id === 'string' && tenant.userIdTaken(`auth0|${body.user_id}`)) throw conflict;
 
   const profile = tenant.createDatabaseUser(connection, {
     email,
@@ -161,47 +196,59 @@ function createUser(tenant: Tenant, req: SandboxRequest) {
 /**
  * PATCH semantics (Auth0 "Update a user"): root attributes are replaced (`null` unsets the optional
  * ones); `user_metadata` / `app_metadata` merge at the first level, a `null` value deletes that key,
- * and `{}` (or `null`) clears the metadata entirely.
+ * and `{}` (or `null`) clears the metadata entirely. Everything is checked before anything changes,
+ * so a refused PATCH leaves the user as it was.
  */
 function updateUser(tenant: Tenant, profile: Profile, body: Record<string, unknown>): void {
+  // 1. Check.
   for (const key of ['user_metadata', 'app_metadata'] as const) {
     const patch = body[key];
-    if (patch === undefined) continue;
-    if (patch !== null && !isPlainObject(patch)) throw payloadError(`Expected type object but found type ${Array.isArray(patch) ? 'array' : typeof patch}`, key);
-    profile[key] = mergeMetadata(profile[key], patch);
+    if (patch !== undefined && patch !== null && !isPlainObject(patch)) throw payloadError(`Expected type object but found type ${Array.isArray(patch) ? 'array' : typeof patch}`, key);
   }
   for (const key of ['email_verified', 'blocked'] as const) {
-    if (body[key] === undefined) continue;
-    if (typeof body[key] !== 'boolean') throw payloadError(`Expected type boolean but found type ${typeof body[key]}`, key);
-    profile[key] = body[key];
+    if (body[key] !== undefined && typeof body[key] !== 'boolean') throw payloadError(`Expected type boolean but found type ${typeof body[key]}`, key);
   }
+  for (const key of ['name', 'nickname', ...OPTIONAL_STRINGS] as const) {
+    if (body[key] !== undefined && body[key] !== null && typeof body[key] !== 'string') throw payloadError(`Expected type string but found type ${typeof body[key]}`, key);
+  }
+  // Email and password belong to the primary identity; on a database connection they live in its store entry.
+  const primary = profile.identities[0];
+  const connection = primary?.provider === 'auth0' ? tenant.connectionNamed(primary.connection) : undefined;
+  const primaryId = primary ? `${primary.provider}|${primary.user_id}` : profile.user_id;
+  let email: string | undefined;
+  if (body.email !== undefined) {
+    if (typeof body.email !== 'string' || !EMAIL_PATTERN.test(body.email)) throw payloadError(`Object didn't pass validation for format email: ${String(body.email)}`, 'email');
+    email = connection ? body.email.toLowerCase() : body.email;
+    // The new email must be free in the connection's store: a ghost holds it too. Auth0 answers 400 here (409 is POST /users).
+    const holder = connection && tenant.storeEntry(connection, email);
+    if (holder && holder.user_id !== primaryId) throw new ApiError(400, 'The specified new email already exists', 'auth0_idp_error');
+  }
+  let password: string | undefined;
+  if (body.password !== undefined) {
+    if (typeof body.password !== 'string' || body.password === '') throw payloadError('Expected type string but found type ' + typeof body.password, 'password');
+    if (!connection || !tenant.storeEntryByUserId(connection, primaryId)) throw new ApiError(400, 'Cannot update password for non-database connections', 'operation_not_supported');
+    password = body.password;
+  }
+
+  // 2. Apply.
+  for (const key of ['user_metadata', 'app_metadata'] as const) {
+    const patch = body[key];
+    if (patch !== undefined) profile[key] = mergeMetadata(profile[key], patch as Record<string, unknown> | null);
+  }
+  for (const key of ['email_verified', 'blocked'] as const) if (body[key] !== undefined) profile[key] = body[key] as boolean;
+  if (email !== undefined) tenant.changeEmail(profile, email);
   for (const key of ['name', 'nickname'] as const) {
     if (body[key] === undefined) continue;
-    if (body[key] !== null && typeof body[key] !== 'string') throw payloadError(`Expected type string but found type ${typeof body[key]}`, key);
     profile[key] = (body[key] as string | null) ?? (key === 'name' ? profile.email : (profile.email.split('@')[0] ?? profile.email));
   }
   for (const key of OPTIONAL_STRINGS) {
-    if (body[key] === undefined) continue;
     if (body[key] === null) delete profile[key];
     else if (typeof body[key] === 'string') profile[key] = body[key];
-    else throw payloadError(`Expected type string but found type ${typeof body[key]}`, key);
   }
-  const primary = profile.identities[0];
-  const connection = primary?.provider === 'auth0' ? tenant.connectionNamed(primary.connection) : undefined;
-  if (body.email !== undefined) {
-    if (typeof body.email !== 'string' || !EMAIL.test(body.email)) throw payloadError(`Object didn't pass validation for format email: ${String(body.email)}`, 'email');
-    const email = connection ? body.email.toLowerCase() : body.email;
-    if (email.toLowerCase() !== profile.email.toLowerCase() && connection && tenant.storeEntry(connection, email)) {
-      throw new ApiError(400, 'The specified new email already exists', 'auth0_idp_error');
-    }
-    tenant.changeEmail(profile, email);
-  }
-  if (body.password !== undefined) {
-    if (typeof body.password !== 'string' || body.password === '') throw payloadError('Expected type string but found type ' + typeof body.password, 'password');
-    const entry = connection && tenant.storeEntryByUserId(connection, profile.user_id);
-    if (!connection || !entry) throw new ApiError(400, 'Cannot update password for non-database connections', 'operation_not_supported');
+  if (password !== undefined) {
+    const entry = tenant.storeEntryByUserId(connection!, primaryId)!;
     const { hash: _hash, ...rest } = entry;
-    tenant.putStoreEntry(connection, { ...rest, password: body.password });
+    tenant.putStoreEntry(connection!, { ...rest, password });
     profile.last_password_reset = new Date(tenant.now()).toISOString();
   }
   profile.updated_at = new Date(tenant.now()).toISOString();
@@ -215,8 +262,4 @@ export function mergeMetadata(current: Record<string, unknown>, patch: Record<st
     else merged[key] = structuredClone(value);
   }
   return merged;
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
