@@ -53,11 +53,11 @@ export interface StoreEntry {
   hash?: ImportedHash;
 }
 
-export interface NewDatabaseUser {
+/** The profile attributes a scenario, a signup or an import can set on a new user. */
+export interface ProfileFields {
   email: string;
   user_id?: string;
   password?: string;
-  hash?: ImportedHash;
   email_verified?: boolean;
   name?: string;
   nickname?: string;
@@ -65,6 +65,10 @@ export interface NewDatabaseUser {
   family_name?: string;
   user_metadata?: Record<string, unknown>;
   app_metadata?: Record<string, unknown>;
+}
+
+export interface NewDatabaseUser extends ProfileFields {
+  hash?: ImportedHash;
   /** Creation time (ms); defaults to now. Import jobs pass their completion time. */
   at?: number;
 }

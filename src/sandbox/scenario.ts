@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { FaultSpecError, parseFaults, type FaultSpec } from './faults.js';
 import { jsonErrorOffset, lineAt, valueOffset } from './json-position.js';
-import { EMAIL_PATTERN, isPlainObject, withProvider } from './profile.js';
+import { EMAIL_PATTERN, isPlainObject, withProvider, type ProfileFields } from './profile.js';
 import { RateLimitSpecError, parseRateLimit, type RateLimitSpec } from './rate-limit.js';
 
 /**
@@ -37,19 +37,10 @@ export interface ScenarioIdentity {
   isSocial: boolean;
 }
 
-export interface ScenarioUser {
-  email: string;
+export interface ScenarioUser extends ProfileFields {
   connection: string;
   /** With a `provider|` prefix it is used as is; otherwise the connection's provider prefix is added. */
   user_id?: string;
-  password?: string;
-  email_verified?: boolean;
-  name?: string;
-  nickname?: string;
-  given_name?: string;
-  family_name?: string;
-  user_metadata?: Record<string, unknown>;
-  app_metadata?: Record<string, unknown>;
   identities?: ScenarioIdentity[];
 }
 
