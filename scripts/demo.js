@@ -6,7 +6,7 @@
 //  4. repair one user by hand the documented way (Delete a Connection User, then the user logs in and
 //     migrates again, metadata included): the steps `unstick repair` will automate.
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -40,6 +40,8 @@ if (!process.env.UNSTICK_DEMO_SANDBOX) {
     env: { ...process.env, UNSTICK_DEMO_SANDBOX: line, UNSTICK_DEMO_DIR: work, NODE_EXTRA_CA_CERTS: ready.caCert },
   });
   sandbox.kill('SIGTERM');
+  await new Promise((resolve) => sandbox.once('exit', resolve));
+  rmSync(work, { recursive: true, force: true });
   process.exit(child.status ?? 1);
 }
 

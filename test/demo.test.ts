@@ -6,7 +6,7 @@ describe('npm run demo (the README promise)', () => {
     const r = spawnSync(process.execPath, ['scripts/demo.js'], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' }, timeout: 60_000 });
     expect(r.status).toBe(0);
     // Results on stdout: the diagnosis of the shipped logs, then of what the sandbox tenant logged.
-    expect(r.stdout).toMatch(/7 stuck users; read \d+ records from 15 inputs/);
+    expect(r.stdout).toMatch(/6 stuck users; read \d+ records from 15 inputs/);
     expect(r.stdout).toMatch(/jane\.doe@acme\.com\s+DUPLICATED_USER, USER_ALREADY_EXISTS/);
     // The story on stderr: invisible, blocked, imported with DUPLICATED_USER, repaired with metadata.
     expect(r.stderr).toContain('users.listUsersByEmail  -> [] (no profile)');

@@ -1,4 +1,4 @@
-import { ExitCode, UnstickError } from '../errors.js';
+import { ExitCode, InterruptedError, UnstickError } from '../errors.js';
 import type { Context } from './context.js';
 
 /**
@@ -7,15 +7,15 @@ import type { Context } from './context.js';
  */
 export function reportError(ctx: Context, err: unknown): number {
   const red = ctx.color.err.red;
+  if (err instanceof InterruptedError || isPromptExit(err)) {
+    ctx.stderr.write('interrupted\n');
+    return ExitCode.interrupted;
+  }
   if (err instanceof UnstickError) {
     ctx.stderr.write(`${red('error:')} ${err.message}\n`);
     if (err.hint) ctx.stderr.write(`${ctx.color.err.dim('hint:')} ${err.hint}\n`);
     if (ctx.debug && err.stack) ctx.stderr.write(`${err.stack}\n`);
     return err.exitCode;
-  }
-  if (isPromptExit(err)) {
-    ctx.stderr.write('interrupted\n');
-    return ExitCode.interrupted;
   }
   const message = err instanceof Error ? err.message : String(err);
   ctx.stderr.write(`${red('internal error:')} ${message}\n`);

@@ -14,6 +14,8 @@ export interface Context {
   color: { out: ChalkInstance; err: ChalkInstance };
   debug: boolean;
   now: () => Date;
+  /** Aborted on Ctrl+C: long work stops and the command ends with 130. */
+  signal: AbortSignal;
 }
 
 export function colorEnabled(stream: { isTTY?: boolean }, env: NodeJS.ProcessEnv, flag: boolean | undefined): boolean {
@@ -40,5 +42,6 @@ export function createContext(overrides: Partial<Omit<Context, 'color'>> & { noC
     },
     debug: overrides.debug ?? false,
     now: overrides.now ?? (() => new Date()),
+    signal: overrides.signal ?? new AbortController().signal,
   };
 }

@@ -9,6 +9,18 @@ const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.ur
 
 /** Runs the CLI and returns the exit code; never throws and never calls process.exit. */
 export async function run(argv: string[], overrides: Partial<Omit<Context, 'color'>> = {}): Promise<number> {
+  // Ctrl+C aborts the context's signal; commands stop their work and the boundary answers 130.
+  const interrupt = new AbortController();
+  const onSigint = () => interrupt.abort();
+  if (!overrides.signal) process.once('SIGINT', onSigint);
+  try {
+    return await runWith(argv, { signal: interrupt.signal, ...overrides });
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
+}
+
+async function runWith(argv: string[], overrides: Partial<Omit<Context, 'color'>>): Promise<number> {
   // --debug and --no-color shape the context, and the boundary needs it even when parsing fails.
   const ctx = createContext({ ...overrides, debug: argv.includes('--debug'), noColor: argv.includes('--no-color') });
   let code: number = ExitCode.ok;
@@ -20,10 +32,12 @@ export async function run(argv: string[], overrides: Partial<Omit<Context, 'colo
     return code;
   } catch (err) {
     if (err instanceof CommanderError) {
-      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return ExitCode.ok;
-      const message = err.message.replace(/^error: /, '');
-      const name = program.args[0];
-      return reportError(ctx, new UsageError(message, { hint: `run "unstick ${name && name !== message ? `${name} ` : ''}--help" for usage` }));
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version') return ExitCode.ok;
+      // Help shown because no command was given (or `help <unknown>`): usage was wrong.
+      if (err.code === 'commander.help') return err.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
+      const message = err.message.replace(/^error: /, '').replace(/\s*\n\s*/g, ' ');
+      const command = err.code === 'commander.unknownCommand' ? null : program.args[0];
+      return reportError(ctx, new UsageError(message, { hint: `run "unstick ${command ? `${command} ` : ''}--help" for usage` }));
     }
     return reportError(ctx, err);
   }

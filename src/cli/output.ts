@@ -19,14 +19,22 @@ function visibleLength(s: string): number {
   return s.replace(ANSI, '').length;
 }
 
-/** RFC 4180 field. A leading = + - @ is prefixed with ' so a spreadsheet never runs it as a formula. */
-export function csvField(value: string): string {
-  const safe = /^[=+\-@]/.test(value) ? `'${value}` : value;
-  return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
+/**
+ * RFC 4180 field. A leading = + - @ is prefixed with ' so a spreadsheet never runs it as a formula,
+ * unless the column is machine input that must round-trip (`verbatim`: the email column).
+ */
+export function csvField(value: string, options: { verbatim?: boolean } = {}): CsvCell {
+  const safe = !options.verbatim && /^[=+\-@]/.test(value) ? `'${value}` : value;
+  return new CsvCell(/[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe);
 }
 
-export function csvRow(values: string[]): string {
-  return values.map(csvField).join(',') + '\n';
+/** An already encoded CSV field. */
+export class CsvCell {
+  constructor(readonly encoded: string) {}
+}
+
+export function csvRow(values: Array<string | CsvCell>): string {
+  return values.map((v) => (v instanceof CsvCell ? v : csvField(v)).encoded).join(',') + '\n';
 }
 
 export function plural(n: number, one: string, many = `${one}s`): string {

@@ -1,6 +1,6 @@
 import type { DateTime } from 'luxon';
 import type { LogEvent, SourceRef } from '../logs/types.js';
-import { classify, FINDING_KINDS, type FindingKind } from './rules.js';
+import { classify, FINDING_KINDS, PRIMARY_KINDS, type FindingKind } from './rules.js';
 
 export interface Evidence {
   source: SourceRef;
@@ -9,6 +9,7 @@ export interface Evidence {
   description: string;
 }
 
+/** One user: a stuck user when `kinds` has a primary kind, else a related conflict worth a look. */
 export interface Finding {
   email: string;
   kinds: FindingKind[];
@@ -27,17 +28,24 @@ export interface InFileDuplicate {
 }
 
 export interface Diagnosis {
+  /** Stuck users: at least one DUPLICATED_USER or USER_ALREADY_EXISTS. */
   findings: Finding[];
+  /** Users with only supporting kinds (an import or email-change conflict): not a stuck migration. */
+  related: Finding[];
   inFileDuplicates: InFileDuplicate[];
+  /** Import jobs that failed as a whole. */
+  jobFailures: Evidence[];
   /** Events that carried a marker but no email to attribute it to. */
   unattributed: number;
   unattributedEvidence: Evidence[];
+  /** Marker events a filter could not place: no time under --since/--until, no connection under --connection. */
+  excluded: { undated: number; noConnection: number };
 }
 
 export interface EventFilter {
   since?: DateTime | null;
   until?: DateTime | null;
-  /** Connection name or id; events that name no connection are kept. */
+  /** Connection name or id. */
   connection?: string | null;
 }
 
@@ -59,6 +67,8 @@ export class Diagnoser {
   private readonly users = new Map<string, Acc>();
   private unattributed = 0;
   private readonly unattributedEvidence: Evidence[] = [];
+  private readonly jobFailures: Evidence[] = [];
+  private readonly excluded = { undated: 0, noConnection: 0 };
   private readonly filterConnection: string | null;
 
   constructor(private readonly filter: EventFilter = {}) {
@@ -66,10 +76,13 @@ export class Diagnoser {
   }
 
   add(event: LogEvent): void {
-    if (!this.passes(event)) return;
     const verdict = classify(event);
-    if (!verdict) return;
+    if (!verdict || !this.passes(event)) return;
     const evidence = toEvidence(event);
+    if ('jobFailed' in verdict) {
+      if (this.jobFailures.length < EVIDENCE_PER_USER) this.jobFailures.push(evidence);
+      return;
+    }
     if (!event.email) {
       this.unattributed++;
       if (this.unattributedEvidence.length < EVIDENCE_PER_USER) this.unattributedEvidence.push(evidence);
@@ -94,10 +107,11 @@ export class Diagnoser {
 
   result(): Diagnosis {
     const findings: Finding[] = [];
+    const related: Finding[] = [];
     const inFileDuplicates: InFileDuplicate[] = [];
     for (const [email, acc] of this.users) {
       if (acc.occurrences > 0) {
-        findings.push({
+        const finding: Finding = {
           email,
           kinds: FINDING_KINDS.filter((k) => acc.kinds.has(k)),
           occurrences: acc.occurrences,
@@ -105,21 +119,44 @@ export class Diagnoser {
           lastSeen: acc.last,
           connections: [...acc.connections].sort(),
           evidence: acc.evidence,
-        });
+        };
+        (finding.kinds.some((k) => PRIMARY_KINDS.has(k)) ? findings : related).push(finding);
       }
       if (acc.inFile > 0) inFileDuplicates.push({ email, occurrences: acc.inFile, evidence: acc.inFileEvidence });
     }
     findings.sort(byRecency);
+    related.sort(byRecency);
     inFileDuplicates.sort((a, b) => a.email.localeCompare(b.email));
-    return { findings, inFileDuplicates, unattributed: this.unattributed, unattributedEvidence: this.unattributedEvidence };
+    return {
+      findings,
+      related,
+      inFileDuplicates,
+      jobFailures: this.jobFailures,
+      unattributed: this.unattributed,
+      unattributedEvidence: this.unattributedEvidence,
+      excluded: { ...this.excluded },
+    };
   }
 
+  /**
+   * A filter keeps only what it can vouch for: with --since/--until an undated event (a pasted
+   * console line with only a time of day, an import error) is left out, and so is an event naming
+   * no connection under --connection. Both are counted, so the report can say so.
+   */
   private passes(event: LogEvent): boolean {
     const { since, until } = this.filter;
-    // Undated events (a pasted console line with only a time of day) are kept: nothing says they are old.
-    if (event.time && since && event.time < since) return false;
-    if (event.time && until && event.time > until) return false;
-    if (this.filterConnection && (event.connection || event.connectionId)) {
+    if (since || until) {
+      if (!event.time) {
+        this.excluded.undated++;
+        return false;
+      }
+      if ((since && event.time < since) || (until && event.time > until)) return false;
+    }
+    if (this.filterConnection) {
+      if (!event.connection && !event.connectionId) {
+        this.excluded.noConnection++;
+        return false;
+      }
       const names = [event.connection, event.connectionId].map((c) => c?.toLowerCase());
       if (!names.includes(this.filterConnection)) return false;
     }

@@ -4,10 +4,15 @@ import type { LogEvent } from '../logs/types.js';
 export const FINDING_KINDS = ['DUPLICATED_USER', 'USER_ALREADY_EXISTS', 'IMPORT_CONFLICT', 'EMAIL_CHANGE_CONFLICT'] as const;
 export type FindingKind = (typeof FINDING_KINDS)[number];
 
+/** Kinds that make a stuck user on their own; the others only support a diagnosis. */
+export const PRIMARY_KINDS: ReadonlySet<FindingKind> = new Set(['DUPLICATED_USER', 'USER_ALREADY_EXISTS']);
+
 export type Verdict =
   | { kind: FindingKind }
   /** DUPLICATED_USER because the same user appeared twice in one import file: not a stuck user. */
-  | { inFileDuplicate: true };
+  | { inFileDuplicate: true }
+  /** An import job that failed as a whole: no user to blame, but worth telling. */
+  | { jobFailed: true };
 
 /** Auth0's message when a user appears twice in the same import payload. */
 const IN_FILE_DUPLICATE = /was already provided/i;
@@ -21,6 +26,7 @@ const USER_EXISTS_PHRASE = /user\s+already\s+exists/i;
 export function classify(event: LogEvent): Verdict | null {
   // Success events (s, ss, sapi, sdu, scp, ...) never describe a stuck user.
   if (event.type.startsWith('s')) return null;
+  if (event.type === 'import_job_failed') return { jobFailed: true };
   const codes = new Set(event.codes);
   if (codes.has('DUPLICATED_USER')) {
     return IN_FILE_DUPLICATE.test(event.description) ? { inFileDuplicate: true } : { kind: 'DUPLICATED_USER' };

@@ -2,7 +2,7 @@ import { createReadStream, promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { PassThrough, type Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
-import { InputMissingError, UsageError } from '../errors.js';
+import { InputMissingError } from '../errors.js';
 
 /** One input as the user named it: a file (found directly or inside a directory) or stdin. */
 export interface Source {
@@ -20,7 +20,6 @@ export interface Source {
  * read is as good as missing.
  */
 export async function expandInputs(specs: readonly string[]): Promise<Source[]> {
-  if (specs.filter((s) => s === '-').length > 1) throw new UsageError('"-" (stdin) can be given only once');
   const sources: Source[] = [];
   for (const spec of specs) {
     if (spec === '-') {

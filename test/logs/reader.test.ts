@@ -1,9 +1,9 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InputMissingError } from '../../src/errors.js';
 import { expandInputs } from '../../src/logs/inputs.js';
 import { readLogs, type ReadOptions } from '../../src/logs/reader.js';
@@ -18,6 +18,7 @@ async function read(specs: string[], options: ReadOptions = {}) {
 }
 
 let tmp: string;
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 beforeAll(() => {
   tmp = mkdtempSync(path.join(tmpdir(), 'unstick-reader-'));
 });
@@ -162,6 +163,25 @@ describe('readLogs: the parallel path gives exactly the serial answer', () => {
     const key = (e: LogEvent) => `${e.email}@${e.source.line}@${e.time?.toISO()}`;
     expect(parallel.events.map(key).sort()).toEqual(serial.events.map(key).sort());
     expect(serial.events).toHaveLength(Math.ceil(6000 / 97) - (1234 % 97 === 0 ? 1 : 0));
+  });
+
+  it('a run of foreign JSON at the start of a later range does not make that range be skipped', async () => {
+    const file = path.join(tmp, 'foreign-middle.jsonl');
+    const lines: string[] = [];
+    for (let i = 0; i < 4000; i++) lines.push(streamLine(i, i % 100 === 0 ? 'The user already exists.' : 'Successful login'));
+    const half = lines.join('\n').length / 2;
+    let at = 0;
+    let cut = 0;
+    while (at < half) at += lines[cut++]!.length + 1;
+    const foreign = Array.from({ length: 100 }, (_, i) => JSON.stringify({ note: `export row ${i}` }));
+    lines.splice(cut, 0, ...foreign); // right where the second worker starts reading
+    writeFileSync(file, lines.join('\n') + '\n');
+    const serial = await read([file]);
+    const workerUrl = new URL('../../dist/logs/scan-worker.js', import.meta.url);
+    const parallel = await read([file], { parallel: { workerUrl, workers: 2, minBytes: 1 } });
+    expect(serial.events).toHaveLength(40);
+    expect(parallel.events).toHaveLength(40);
+    expect(parallel.stats.records).toBe(serial.stats.records);
   });
 
   it('finds a marker split across a worker read boundary (4 MiB into the range)', async () => {

@@ -3,12 +3,12 @@ import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { DateTime } from 'luxon';
 import { Diagnoser, type Diagnosis, type Evidence, type Finding } from '../../diagnose/findings.js';
-import { ExitCode, InputDataError, InputMissingError } from '../../errors.js';
+import { ExitCode, InputDataError, InputMissingError, UsageError } from '../../errors.js';
 import { expandInputs } from '../../logs/inputs.js';
 import { readLogs, type ReadStats } from '../../logs/reader.js';
 import type { LogFormat } from '../../logs/types.js';
 import type { Context } from '../context.js';
-import { csvRow, plural, renderTable } from '../output.js';
+import { csvField, csvRow, plural, renderTable } from '../output.js';
 import { ByteProgress } from '../progress.js';
 import { parseTimeOption, parseZoneOption } from '../time.js';
 
@@ -30,14 +30,17 @@ export async function diagnose(ctx: Context, args: DiagnoseArgs): Promise<number
   const now = ctx.now();
   const since = args.since ? parseTimeOption('--since', args.since, now) : null;
   const until = args.until ? parseTimeOption('--until', args.until, now) : null;
+  if (since && until && since > until) throw new UsageError('--since is after --until: the window is empty');
   const zone = args.tz ? parseZoneOption(args.tz) : 'UTC';
+  if (args.inputs.filter((i) => i === '-').length > 1) throw new UsageError('"-" (stdin) can be given only once');
   const sources = await expandInputs(args.inputs);
+  if (sources.some((s) => s.path === null) && ctx.stdin.isTTY) ctx.stderr.write('reading log lines from stdin (Ctrl+D to end)\n');
 
   const diagnoser = new Diagnoser({ since, until, connection: args.connection ?? null });
   const progress = new ByteProgress(ctx, 'Scanning');
   const stats = await readLogs(
     sources,
-    { format: args.format, parallel: parallelPlan(), onProgress: (d, t) => progress.update(d, t), stdin: ctx.stdin },
+    { format: args.format, parallel: parallelPlan(), onProgress: (d, t) => progress.update(d, t), stdin: ctx.stdin, signal: ctx.signal },
     (event) => diagnoser.add(event),
   ).finally(() => progress.done());
 
@@ -88,9 +91,15 @@ function shellWord(value: string): string {
   return /^[A-Za-z0-9._%+@:=\/-]+$/.test(clean) ? clean : `'${clean.replace(/'/g, "'\\''")}'`;
 }
 
+/**
+ * The command to run next. A value from the logs never becomes a flag: one starting with "-" is
+ * written as `--connection=value`, and an email starting with "-" comes after `--`.
+ */
 export function nextCommand(finding: Finding): string {
-  const connection = finding.connections.length === 1 ? ` --connection ${shellWord(finding.connections[0]!)}` : '';
-  return `unstick repair ${shellWord(finding.email)}${connection}`;
+  const email = shellWord(finding.email);
+  const conn = finding.connections.length === 1 ? shellWord(finding.connections[0]!) : null;
+  const connection = conn === null ? '' : conn.startsWith('-') ? ` --connection=${conn}` : ` --connection ${conn}`;
+  return email.startsWith('-') ? `unstick repair${connection} -- ${email}` : `unstick repair ${email}${connection}`;
 }
 
 function iso(t: DateTime | null): string | null {
@@ -100,6 +109,8 @@ function iso(t: DateTime | null): string | null {
 function evidenceJson(e: Evidence) {
   return { source: `${e.source.file}:${e.source.line}`, time: iso(e.time), type: e.type, description: e.description };
 }
+
+const RELATED_NOTE = 'an import or email-change conflict, not a stuck migration: check the legacy store for a stale or shared email';
 
 function toJson(d: Diagnosis, stats: ReadStats) {
   const formats: Record<string, number> = {};
@@ -115,6 +126,16 @@ function toJson(d: Diagnosis, stats: ReadStats) {
       evidence: f.evidence.map(evidenceJson),
       next: nextCommand(f),
     })),
+    related: d.related.map((f) => ({
+      email: f.email,
+      kinds: f.kinds,
+      occurrences: f.occurrences,
+      lastSeen: iso(f.lastSeen),
+      connections: f.connections,
+      note: RELATED_NOTE,
+      evidence: f.evidence.map(evidenceJson),
+    })),
+    jobFailures: d.jobFailures.map(evidenceJson),
     inFileDuplicates: d.inFileDuplicates.map((x) => ({
       email: x.email,
       occurrences: x.occurrences,
@@ -128,6 +149,7 @@ function toJson(d: Diagnosis, stats: ReadStats) {
       bytes: stats.bytes,
       users: d.findings.length,
       unattributed: d.unattributed,
+      excluded: d.excluded,
       formats,
       inputs: stats.inputs,
       malformedSamples: stats.malformedSamples.map((m) => ({ source: `${m.source.file}:${m.source.line}`, reason: m.reason })),
@@ -135,12 +157,13 @@ function toJson(d: Diagnosis, stats: ReadStats) {
   };
 }
 
+/** Stuck users only: this file is the batch-repair input, so the email column is written verbatim. */
 function writeCsv(ctx: Context, findings: Finding[]): void {
   ctx.stdout.write(csvRow(['email', 'kinds', 'occurrences', 'first_seen', 'last_seen', 'connections', 'next_command']));
   for (const f of findings) {
     ctx.stdout.write(
       csvRow([
-        f.email,
+        csvField(f.email, { verbatim: true }),
         f.kinds.join(';'),
         String(f.occurrences),
         iso(f.firstSeen) ?? '',
@@ -168,10 +191,19 @@ function writeHuman(ctx: Context, d: Diagnosis, stats: ReadStats, zone: string):
     const where = x.evidence[0] ? ` (${x.evidence[0].source.file}:${x.evidence[0].source.line})` : '';
     ctx.stdout.write(`${c.yellow('note:')} ${x.email} appears more than once in one import file${where}: not a stuck user; de-duplicate the file and import again\n`);
   }
+  const at = (e: Evidence | undefined) => (e ? ` (${e.source.file}:${e.source.line})` : '');
+  for (const f of d.related) {
+    ctx.stdout.write(`${c.yellow('note:')} ${f.email}: ${f.kinds.join(', ')}${at(f.evidence[0])}: ${RELATED_NOTE}\n`);
+  }
+  for (const e of d.jobFailures) ctx.stdout.write(`${c.yellow('note:')} an import job failed as a whole${at(e)}: ${e.description}\n`);
   if (d.unattributed > 0) {
-    const e = d.unattributedEvidence[0];
-    const where = e ? ` (first at ${e.source.file}:${e.source.line})` : '';
-    ctx.stdout.write(`${c.yellow('note:')} ${plural(d.unattributed, 'marker')} without an email to attribute it to${where}\n`);
+    ctx.stdout.write(`${c.yellow('note:')} ${plural(d.unattributed, 'marker')} without an email to attribute them to${at(d.unattributedEvidence[0])}\n`);
+  }
+  if (d.excluded.undated > 0) {
+    ctx.stdout.write(`${c.yellow('note:')} ${plural(d.excluded.undated, 'undated marker event')} left out by --since/--until (pasted console lines, import errors)\n`);
+  }
+  if (d.excluded.noConnection > 0) {
+    ctx.stdout.write(`${c.yellow('note:')} ${plural(d.excluded.noConnection, 'marker event')} naming no connection left out by --connection\n`);
   }
   const formats = [...new Set(stats.inputs.map((i) => i.format).filter(Boolean))].join(', ') || 'none';
   const users = d.findings.length === 0 ? c.green('no stuck users found') : c.bold(`${plural(d.findings.length, 'stuck user')}`);

@@ -23,7 +23,12 @@ export async function sandbox(ctx: Context, args: SandboxArgs, until: Promise<un
   const stateDir = path.resolve(args.stateDir ?? path.join(homedir(), '.unstick', 'sandbox'));
   const warn = (message: string) => ctx.stderr.write(`${ctx.color.err.yellow('warning:')} ${message}\n`);
   const running = await startSandbox({ scenario, stateDir, port, warn }).catch((err: NodeJS.ErrnoException) => {
-    if (err.code === 'EADDRINUSE') throw new UsageError(`--port ${port}: the port is in use`, { hint: 'choose another port, or omit --port to get a free one' });
+    const hint = 'choose another port, or omit --port to get a free one';
+    if (err.code === 'EADDRINUSE') throw new UsageError(`--port ${port}: the port is in use`, { hint });
+    if (err.code === 'EACCES' && err.syscall === 'listen') throw new UsageError(`--port ${port}: permission denied (ports below 1024 need privileges)`, { hint });
+    if (err.code === 'EACCES' || err.code === 'EPERM' || err.code === 'EROFS' || err.code === 'ENOTDIR') {
+      throw new UsageError(`--state-dir ${stateDir}: cannot write the certificates there (${err.code})`, { hint: 'point --state-dir at a directory you can write' });
+    }
     throw err;
   });
   ctx.stderr.write(
