@@ -160,6 +160,11 @@ describe('unstick diagnose errors: one line, a documented exit code, no stack', 
       'error: test/fixtures/logs/binary.bin: binary data, not a log\nhint: see docs/log-formats.md for the formats unstick reads, or force one with --format\n',
     );
     expect(stderr).not.toMatch(/\n\s+at /);
+    const forced = await runCli(['diagnose', '--format', 'bunyan', 'examples/logs/stream.jsonl']);
+    expect(forced.code).toBe(65);
+    expect(forced.stderr).toBe(
+      'error: examples/logs/stream.jsonl: JSON, but not Auth0 log records\nhint: the input does not read as --format bunyan; drop --format to let unstick detect the format\n',
+    );
     const debug = await runCli(['diagnose', 'test/fixtures/logs/binary.bin', '--debug']);
     expect(debug.code).toBe(65);
     expect(debug.stderr).toMatch(/\n\s+at /);

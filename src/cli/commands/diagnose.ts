@@ -44,7 +44,7 @@ export async function diagnose(ctx: Context, args: DiagnoseArgs): Promise<number
     (event) => diagnoser.add(event),
   ).finally(() => progress.done());
 
-  reportInputProblems(ctx, stats);
+  reportInputProblems(ctx, stats, args.format);
   const diagnosis = diagnoser.result();
   if (args.json) ctx.stdout.write(JSON.stringify(toJson(diagnosis, stats), null, 2) + '\n');
   else if (args.csv) writeCsv(ctx, diagnosis.findings);
@@ -63,11 +63,13 @@ function parallelPlan() {
  * Rejected inputs and malformed records go to stderr. When no input was usable the run fails:
  * 66 if one could not be read at all, else 65, with one error line instead of the warnings.
  */
-function reportInputProblems(ctx: Context, stats: ReadStats): void {
+function reportInputProblems(ctx: Context, stats: ReadStats, format: LogFormat | undefined): void {
   const warn = ctx.color.err.yellow('warning:');
   const rejected = stats.inputs.filter((i) => i.rejected);
   if (rejected.length > 0 && rejected.length === stats.inputs.length) {
-    const hint = 'see docs/log-formats.md for the formats unstick reads, or force one with --format';
+    const hint = format
+      ? `the input does not read as --format ${format}; drop --format to let unstick detect the format`
+      : 'see docs/log-formats.md for the formats unstick reads, or force one with --format';
     if (rejected.length === 1) {
       const only = rejected[0]!;
       if (only.unreadable) throw new InputMissingError(only.name, only.rejected!);
