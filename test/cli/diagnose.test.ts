@@ -93,7 +93,9 @@ describe('unstick diagnose output modes', () => {
     expect(stdout).toContain('+02:00'); // Paris summer time
     expect(stdout).toContain('nina.kowalski@acme.com appears more than once in one import file');
     expect(stdout).toContain('note: tom.berg@acme.com: EMAIL_CHANGE_CONFLICT');
-    expect(stdout).toMatch(/6 stuck users; read \d+ records from 15 inputs/);
+    expect(stdout).toMatch(/6 stuck users; read 62 records from 15 inputs \(actions-json 1, cli-json 8, log-stream 12, .*text 14\), 0 malformed records\n$/);
+    const withBad = await runCli(['diagnose', 'examples/logs/stream.jsonl', 'test/fixtures/logs/truncated-last-line.jsonl']);
+    expect(withBad.stdout).toMatch(/\(log-stream \d+ \+ 1 malformed\), 1 malformed record\n$/);
     expect(stdout).not.toContain('\u001b[');
   });
 

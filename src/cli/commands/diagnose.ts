@@ -207,7 +207,18 @@ function writeHuman(ctx: Context, d: Diagnosis, stats: ReadStats, zone: string):
   if (d.excluded.noConnection > 0) {
     ctx.stdout.write(`${c.yellow('note:')} ${plural(d.excluded.noConnection, 'marker event')} naming no connection left out by --connection\n`);
   }
-  const formats = [...new Set(stats.inputs.map((i) => i.format).filter(Boolean))].join(', ') || 'none';
+  const byFormat = new Map<string, { records: number; malformed: number }>();
+  for (const input of stats.inputs) {
+    if (!input.format) continue;
+    const f = byFormat.get(input.format) ?? { records: 0, malformed: 0 };
+    f.records += input.records;
+    f.malformed += input.malformed;
+    byFormat.set(input.format, f);
+  }
+  const formats =
+    [...byFormat]
+      .map(([name, f]) => `${name} ${f.records.toLocaleString('en-US')}${f.malformed ? ` + ${f.malformed.toLocaleString('en-US')} malformed` : ''}`)
+      .join(', ') || 'none';
   const users = d.findings.length === 0 ? c.green('no stuck users found') : c.bold(`${plural(d.findings.length, 'stuck user')}`);
   ctx.stdout.write(
     `${users}; read ${plural(stats.records, 'record')} from ${plural(stats.inputs.length, 'input')} (${formats}), ${plural(stats.malformed, 'malformed record')}\n`,
