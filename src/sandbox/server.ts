@@ -1,28 +1,17 @@
-import { randomBytes } from 'node:crypto';
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import path from 'node:path';
+import { defaultClient, TokenIssuer, withScopes, type Client } from './clients.js';
 import { FaultInjector, parseFaults, type FaultSpec } from './faults.js';
-import { ApiError, reasonPhrase, type Route, type SandboxRequest, type SandboxResponse } from './http.js';
+import { ApiError, reasonPhrase, type SandboxRequest, type SandboxResponse } from './http.js';
 import { TokenBucket } from './rate-limit.js';
+import { Router } from './router.js';
 import { allRoutes } from './routes/index.js';
 import { parseScenario, ScenarioError, type Scenario } from './scenario.js';
 import { Tenant } from './state.js';
 import { ensureCertificates } from './tls.js';
+import { parseTarget, queryObject, readBody, send } from './wire.js';
 
-/** Every scope the sandbox checks; the default client gets them all. */
-export const ALL_SCOPES = [
-  'read:users',
-  'update:users',
-  'delete:users',
-  'create:users',
-  'read:connections',
-  'update:connections',
-  'read:logs',
-  'create:user_tickets',
-];
 
 export interface SandboxOptions {
   scenario: Scenario;
@@ -33,12 +22,6 @@ export interface SandboxOptions {
   random?: () => number;
   /** Where warnings go (unhandled routes, handler crashes). */
   warn?: (message: string) => void;
-}
-
-export interface Client {
-  client_id: string;
-  client_secret: string;
-  scopes: string[];
 }
 
 export interface JournalEntry {
@@ -64,31 +47,7 @@ export interface RunningSandbox {
   close(): Promise<void>;
 }
 
-const MAX_BODY = 2 * 1024 * 1024;
 const JOURNAL_LIMIT = 100_000;
-const TOKEN_TTL_SECONDS = 86_400;
-
-interface CompiledRoute extends Route {
-  regex: RegExp;
-  names: string[];
-}
-
-function compile(routes: Route[]): CompiledRoute[] {
-  return routes.map((route) => {
-    const names: string[] = [];
-    const source = route.pattern
-      .split('/')
-      .map((seg) => {
-        if (seg.startsWith(':')) {
-          names.push(seg.slice(1));
-          return '([^/]+)';
-        }
-        return seg.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-      })
-      .join('/');
-    return { ...route, regex: new RegExp(`^${source}$`), names };
-  });
-}
 
 /** Starts the sandbox over HTTPS and resolves once it is listening. */
 export async function startSandbox(options: SandboxOptions): Promise<RunningSandbox> {
@@ -97,20 +56,20 @@ export async function startSandbox(options: SandboxOptions): Promise<RunningSand
   const certs = ensureCertificates(options.stateDir);
   const fallbackClient = defaultClient(options.stateDir);
   let clients: Client[] = [];
-  const tokens = new Map<string, { scopes: Set<string>; expiresAt: number }>();
+  const tokens = new TokenIssuer(now);
   const journal: JournalEntry[] = [];
 
   let scenario = options.scenario;
   let domain = '';
   let tenant!: Tenant;
-  let routes: CompiledRoute[] = [];
+  let router = new Router([]);
   let faults = new FaultInjector([]);
   let bucket: TokenBucket | null = null;
   const load = (next: Scenario) => {
     scenario = next;
     clients = next.clients?.length ? next.clients.map(withScopes) : [fallbackClient];
     tenant = Tenant.fromScenario(next, { now, random: options.random, baseUrl: `https://${domain}` });
-    routes = compile(allRoutes(tenant));
+    router = new Router(allRoutes(tenant));
     faults = new FaultInjector(next.faults ?? [], options.random);
     bucket = next.rateLimit ? new TokenBucket(next.rateLimit, now) : null;
   };
@@ -161,7 +120,11 @@ export async function startSandbox(options: SandboxOptions): Promise<RunningSand
         }
         return reply({ status, body: new ApiError(status, `Injected fault: ${reasonPhrase(status)}`).toBody() });
       }
-      reply(pathname === '/oauth/token' && method === 'POST' ? issueToken(req, body) : await route(method, url, req, body));
+      reply(
+        pathname === '/oauth/token' && method === 'POST'
+          ? tokens.issue(req.headers['content-type'] ?? '', body, clients, `https://${domain}/api/v2/`)
+          : await route(method, url, req, body),
+      );
     } catch (err) {
       if (err instanceof ApiError) return reply({ status: err.status, body: err.toBody() });
       warn(`sandbox: ${method} ${pathname} failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
@@ -230,72 +193,14 @@ export async function startSandbox(options: SandboxOptions): Promise<RunningSand
     return null; // end-user simulation routes live in the route table
   };
 
-  const issueToken = (req: IncomingMessage, body: Buffer): SandboxResponse => {
-    let params: URLSearchParams;
-    if ((req.headers['content-type'] ?? '').includes('json')) {
-      let parsed: unknown;
-      try {
-        parsed = JSON.parse(body.toString('utf8') || '{}');
-      } catch {
-        parsed = null;
-      }
-      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-        return { status: 400, body: { error: 'invalid_request', error_description: 'The request body is not a JSON object' } };
-      }
-      params = new URLSearchParams(Object.entries(parsed).map(([k, v]): [string, string] => [k, String(v)]));
-    } else {
-      params = new URLSearchParams(body.toString('utf8'));
-    }
-    if (params.get('grant_type') !== 'client_credentials') {
-      return { status: 400, body: { error: 'unsupported_grant_type', error_description: 'Only client_credentials is supported by the sandbox' } };
-    }
-    const client = clients.find((c) => c.client_id === params.get('client_id'));
-    if (!client || client.client_secret !== params.get('client_secret')) {
-      return { status: 401, body: { error: 'access_denied', error_description: 'Unauthorized' } };
-    }
-    const audience = params.get('audience');
-    if (audience && audience !== `https://${domain}/api/v2/`) {
-      return { status: 403, body: { error: 'access_denied', error_description: `Service not enabled within domain: ${audience}` } };
-    }
-    const token = randomBytes(24).toString('base64url');
-    tokens.set(token, { scopes: new Set(client.scopes), expiresAt: now() + TOKEN_TTL_SECONDS * 1000 });
-    return { status: 200, body: { access_token: token, scope: client.scopes.join(' '), expires_in: TOKEN_TTL_SECONDS, token_type: 'Bearer' } };
-  };
-
   const route = async (method: string, url: URL, req: IncomingMessage, body: Buffer): Promise<SandboxResponse> => {
-    let found: { route: CompiledRoute; params: Record<string, string> } | null = null;
-    for (const r of routes) {
-      if (r.method !== method) continue;
-      const m = r.regex.exec(url.pathname);
-      if (!m) continue;
-      const params: Record<string, string> = {};
-      for (const [i, name] of r.names.entries()) {
-        try {
-          params[name] = decodeURIComponent(m[i + 1]!);
-        } catch {
-          throw new ApiError(400, `Malformed URI in path segment "${m[i + 1]}"`, 'invalid_uri');
-        }
-      }
-      found = { route: r, params };
-      break;
-    }
+    const found = router.match(method, url.pathname);
     if (!found) {
       const message = `unstick sandbox: no route for ${method} ${url.pathname} (docs/sandbox.md lists what the sandbox implements)`;
       warn(message);
       return { status: 404, body: new ApiError(404, message, 'inexistent_route').toBody() };
     }
-    let scopes: ReadonlySet<string> = new Set();
-    if (found.route.scopes.length > 0) {
-      const auth = req.headers.authorization ?? '';
-      const token = /^Bearer (.+)$/i.exec(auth)?.[1];
-      if (!token) throw new ApiError(401, 'Missing authentication');
-      const grant = tokens.get(token);
-      if (!grant || grant.expiresAt < now()) throw new ApiError(401, grant ? 'Expired token received for JSON Web Token validation' : 'Invalid token');
-      if (!found.route.scopes.some((s) => grant.scopes.has(s))) {
-        throw new ApiError(403, `Insufficient scope, expected any of: ${found.route.scopes.join(',')}`, 'insufficient_scope');
-      }
-      scopes = grant.scopes;
-    }
+    const scopes = found.route.scopes.length > 0 ? tokens.authorize(req.headers.authorization, found.route.scopes) : new Set<string>();
     const sreq: SandboxRequest = { method, path: url.pathname, params: found.params, query: url.searchParams, headers: req.headers, body, scopes, now };
     return found.route.handler(sreq);
   };
@@ -335,79 +240,4 @@ export async function startSandbox(options: SandboxOptions): Promise<RunningSand
         server.close(() => resolve());
       }),
   };
-}
-
-function withScopes(c: { client_id: string; client_secret: string; scopes?: string[] }): Client {
-  return { client_id: c.client_id, client_secret: c.client_secret, scopes: c.scopes ?? ALL_SCOPES };
-}
-
-/** The default client's credentials persist in the state dir, so a restarted sandbox keeps them. */
-function defaultClient(stateDir: string): Client {
-  const file = path.join(stateDir, 'client.json');
-  try {
-    const saved = JSON.parse(readFileSync(file, 'utf8')) as Partial<Client>;
-    if (typeof saved.client_id === 'string' && typeof saved.client_secret === 'string') {
-      return { client_id: saved.client_id, client_secret: saved.client_secret, scopes: ALL_SCOPES };
-    }
-  } catch {
-    // missing or unreadable: make new credentials
-  }
-  const client = { client_id: randomBytes(16).toString('hex'), client_secret: randomBytes(32).toString('base64url'), scopes: ALL_SCOPES };
-  // Write then rename, so a sandbox starting at the same moment never reads half a file.
-  const temp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}`;
-  writeFileSync(temp, JSON.stringify({ client_id: client.client_id, client_secret: client.client_secret }), { mode: 0o600 });
-  renameSync(temp, file);
-  return client;
-}
-
-function readBody(req: IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const parts: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > MAX_BODY) {
-        reject(new ApiError(413, `Payload content length greater than maximum allowed: ${MAX_BODY}.`));
-        req.resume();
-        return;
-      }
-      parts.push(chunk);
-    });
-    req.on('end', () => resolve(Buffer.concat(parts)));
-    req.on('error', reject);
-  });
-}
-
-function send(res: ServerResponse, r: SandboxResponse): void {
-  if (res.headersSent || res.destroyed) return;
-  const headers: Record<string, string> = { ...r.headers };
-  let payload: string | Buffer | undefined;
-  if (r.raw !== undefined) {
-    payload = r.raw;
-    headers['content-type'] = r.contentType ?? 'application/octet-stream';
-  } else if (r.status !== 204 && r.body !== undefined) {
-    payload = JSON.stringify(r.body);
-    headers['content-type'] = r.contentType ?? 'application/json; charset=utf-8';
-  }
-  if (payload !== undefined) headers['content-length'] = String(Buffer.byteLength(payload));
-  res.writeHead(r.status, headers);
-  res.end(payload);
-}
-
-function queryObject(params: URLSearchParams): Record<string, string | string[]> {
-  const out: Record<string, string | string[]> = {};
-  for (const key of new Set(params.keys())) {
-    const all = params.getAll(key);
-    out[key] = all.length === 1 ? all[0]! : all;
-  }
-  return out;
-}
-
-/** The request target as a URL; a target no URL parser accepts is a 400, not a crash. */
-function parseTarget(target: string | undefined): URL {
-  try {
-    return new URL(target ?? '/', 'https://sandbox');
-  } catch {
-    throw new ApiError(400, 'Malformed request target', 'invalid_uri');
-  }
 }
