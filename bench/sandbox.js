@@ -3,12 +3,11 @@
 // Starts `unstick sandbox` (its own process, as a user runs it) with the 10,000-user scenario, then
 // drives it through the official auth0 SDK over HTTPS (loopback, keep-alive) with a mix of lookups
 // by email and by id, and prints requests/s and latency. Target: at least 2,000 requests/s.
-import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { runTrustingSandbox, startSandboxProcess } from '../scripts/sandbox-process.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const args = process.argv.slice(2);
@@ -20,39 +19,23 @@ const seconds = Number(opt('seconds', 5));
 const concurrency = Number(opt('concurrency', 32));
 const scenarioPath = path.resolve(root, opt('scenario', 'examples/scenarios/large-10k.json'));
 
-async function startSandbox(stateDir) {
+// Node reads NODE_EXTRA_CA_CERTS only at start: start the sandbox, then run the load in a child that trusts its CA.
+if (!process.env.UNSTICK_SANDBOX) {
+  const stateDir = mkdtempSync(path.join(tmpdir(), 'unstick-bench-sandbox-'));
   // Measure the sandbox itself, not the tenant rate limit the scenario rehearses: load a copy without it.
   const unthrottled = path.join(stateDir, 'scenario.json');
   const { rateLimit, ...rest } = JSON.parse(readFileSync(scenarioPath, 'utf8'));
   writeFileSync(unthrottled, JSON.stringify(rest));
   if (rateLimit) process.stderr.write(`(the scenario's rate limit ${JSON.stringify(rateLimit)} is off for the benchmark)\n`);
-  const child = spawn(process.execPath, [path.join(root, 'bin/unstick.js'), 'sandbox', '--scenario', unthrottled, '--state-dir', stateDir], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stderr = '';
-  child.stderr.on('data', (d) => (stderr += d));
-  const line = await new Promise((resolve, reject) => {
-    createInterface({ input: child.stdout }).once('line', resolve);
-    child.once('exit', (code) => reject(new Error(`sandbox exited ${code}: ${stderr}`)));
-  });
-  return { child, ready: JSON.parse(line) };
-}
-
-// Node reads NODE_EXTRA_CA_CERTS only at start: start the sandbox, then run the load in a child that trusts its CA.
-if (!process.env.UNSTICK_BENCH_READY) {
-  const stateDir = mkdtempSync(path.join(tmpdir(), 'unstick-bench-sandbox-'));
-  const { child, ready } = await startSandbox(stateDir);
-  const load = spawn(process.execPath, [fileURLToPath(import.meta.url), ...args], {
-    stdio: 'inherit',
-    env: { ...process.env, UNSTICK_BENCH_READY: JSON.stringify(ready), NODE_EXTRA_CA_CERTS: ready.caCert },
-  });
-  const code = await new Promise((resolve) => load.once('exit', resolve));
-  child.kill('SIGTERM');
-  process.exit(code ?? 1);
+  const sandbox = await startSandboxProcess(['--scenario', unthrottled, '--state-dir', stateDir]);
+  const code = await runTrustingSandbox(fileURLToPath(import.meta.url), sandbox.ready, args);
+  await sandbox.stop();
+  rmSync(stateDir, { recursive: true, force: true });
+  process.exit(code);
 }
 
 const { ManagementClient } = await import('auth0');
-const ready = JSON.parse(process.env.UNSTICK_BENCH_READY);
+const ready = JSON.parse(process.env.UNSTICK_SANDBOX);
 const scenario = JSON.parse(readFileSync(scenarioPath, 'utf8'));
 const mgmt = new ManagementClient({ domain: ready.domain, clientId: ready.clientId, clientSecret: ready.clientSecret, maxRetries: 0 });
 

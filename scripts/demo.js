@@ -5,12 +5,12 @@
 //  3. pull the tenant logs and the import job's error report through the official SDK and diagnose them;
 //  4. repair one user by hand the documented way (Delete a Connection User, then the user logs in and
 //     migrates again, metadata included): the steps `unstick repair` will automate.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { runTrustingSandbox, startSandboxProcess } from './sandbox-process.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const cli = path.join(root, 'bin/unstick.js');
@@ -23,30 +23,20 @@ function unstick(title, args) {
   if (r.status !== 0) process.exit(r.status ?? 1);
 }
 
-if (!process.env.UNSTICK_DEMO_SANDBOX) {
+if (!process.env.UNSTICK_SANDBOX) {
   unstick('every log format in examples/logs, one finding per stuck user', ['diagnose', 'examples/logs']);
 
   const work = mkdtempSync(path.join(tmpdir(), 'unstick-demo-'));
   say(`\n${bold('$ unstick sandbox')}   # a local Auth0 tenant (examples/scenarios/acme-mixed.json) over HTTPS`);
-  const sandbox = spawn(process.execPath, [cli, 'sandbox', '--state-dir', path.join(work, 'state')], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const line = await new Promise((resolve, reject) => {
-    createInterface({ input: sandbox.stdout }).once('line', resolve);
-    sandbox.once('exit', (code) => reject(new Error(`the sandbox exited with ${code}`)));
-  });
-  const ready = JSON.parse(line);
-  // Node reads NODE_EXTRA_CA_CERTS only at start: the SDK part runs in a child that trusts the sandbox CA.
-  const child = spawnSync(process.execPath, [fileURLToPath(import.meta.url)], {
-    stdio: 'inherit',
-    env: { ...process.env, UNSTICK_DEMO_SANDBOX: line, UNSTICK_DEMO_DIR: work, NODE_EXTRA_CA_CERTS: ready.caCert },
-  });
-  sandbox.kill('SIGTERM');
-  await new Promise((resolve) => sandbox.once('exit', resolve));
+  const sandbox = await startSandboxProcess(['--state-dir', path.join(work, 'state')], { showLog: true });
+  const code = await runTrustingSandbox(fileURLToPath(import.meta.url), sandbox.ready, [], { UNSTICK_DEMO_DIR: work });
+  await sandbox.stop();
   rmSync(work, { recursive: true, force: true });
-  process.exit(child.status ?? 1);
+  process.exit(code);
 }
 
 const { ManagementClient } = await import('auth0');
-const ready = JSON.parse(process.env.UNSTICK_DEMO_SANDBOX);
+const ready = JSON.parse(process.env.UNSTICK_SANDBOX);
 const work = process.env.UNSTICK_DEMO_DIR;
 const mgmt = new ManagementClient({ domain: ready.domain, clientId: ready.clientId, clientSecret: ready.clientSecret });
 const endUser = async (action, body) => {

@@ -20,21 +20,18 @@ function visibleLength(s: string): number {
 }
 
 /**
- * RFC 4180 field. A leading = + - @ is prefixed with ' so a spreadsheet never runs it as a formula,
- * unless the column is machine input that must round-trip (`verbatim`: the email column).
+ * One RFC 4180 row. A value that starts with = + - @ gets a leading ' so a spreadsheet never runs it
+ * as a formula, except in `verbatim` columns: machine input that must round-trip (the email column).
  */
-export function csvField(value: string, options: { verbatim?: boolean } = {}): CsvCell {
-  const safe = !options.verbatim && /^[=+\-@]/.test(value) ? `'${value}` : value;
-  return new CsvCell(/[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe);
-}
-
-/** An already encoded CSV field. */
-export class CsvCell {
-  constructor(readonly encoded: string) {}
-}
-
-export function csvRow(values: Array<string | CsvCell>): string {
-  return values.map((v) => (v instanceof CsvCell ? v : csvField(v)).encoded).join(',') + '\n';
+export function csvRow(values: string[], verbatim: ReadonlySet<number> = new Set()): string {
+  return (
+    values
+      .map((value, i) => {
+        const safe = !verbatim.has(i) && /^[=+\-@]/.test(value) ? `'${value}` : value;
+        return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
+      })
+      .join(',') + '\n'
+  );
 }
 
 export function plural(n: number, one: string, many = `${one}s`): string {

@@ -20,8 +20,9 @@ const USER_EXISTS_PHRASE = /user\s+already\s+exists/i;
 
 /**
  * Decides what one event says about its user, or null for noise. Pure: the whole vocabulary of
- * markers is recognised by src/logs/markers.ts, which fills `codes`. Every verdict needs a word the
- * reader's fast path looks for (exist, duplicat, conflict), so skipping unflagged records loses nothing.
+ * markers is recognised by src/logs/markers.ts, which fills `codes`. Every verdict on a log record
+ * needs a word the reader's fast path looks for (exist, duplicat, conflict), so skipping unflagged
+ * records loses nothing; import job reports, where a whole-job failure has no such word, are parsed whole.
  */
 export function classify(event: LogEvent): Verdict | null {
   // Success events (s, ss, sapi, sdu, scp, ...) never describe a stuck user.

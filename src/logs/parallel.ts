@@ -103,13 +103,9 @@ export async function readParallel(
   const input = emptyStats(source);
   input.bytes = source.size!;
   const samples: MalformedRecord[][] = ranges.map(() => []);
-  let stopped: (() => void) | null = null;
-  const stop = () => stopped?.();
-  options.signal?.addEventListener('abort', stop, { once: true });
+  const cleanups: Array<() => void> = [];
   try {
-    const aborted = new Promise<never>((_, reject) => (stopped = () => reject(new InterruptedError())));
-    aborted.catch(() => {});
-    const all = Promise.all(
+    await Promise.all(
       ranges.map(([start, end], k) => {
         const job: RangeJob = { path: source.path!, name: source.name, start, end, probe: k === 0, maxRecordBytes: options.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES };
         if (options.format) job.forced = options.format;
@@ -117,6 +113,10 @@ export async function readParallel(
         return new Promise<void>((resolve, reject) => {
           const worker = new Worker(plan.workerUrl, { workerData: job });
           workers.push(worker);
+          // Ctrl+C: reject now rather than wait for the exit event (a worker still starting may never send one).
+          const onAbort = () => reject(new InterruptedError());
+          options.signal?.addEventListener('abort', onAbort, { once: true });
+          cleanups.push(() => options.signal?.removeEventListener('abort', onAbort));
           worker.on('message', (message: WorkerMessage) => {
             if (message.kind === 'events') {
               for (const wire of message.events) {
@@ -147,13 +147,13 @@ export async function readParallel(
         });
       }),
     );
-    await Promise.race([all, aborted]);
   } catch (err) {
+    if (err instanceof InterruptedError) throw err;
     // A read failure (the file vanished, permissions changed) rejects this input; anything else is a bug.
-    if (err instanceof InterruptedError || !(err as NodeJS.ErrnoException).code) throw err;
+    if (!(err as NodeJS.ErrnoException).code) throw err;
     return { input: { ...input, records: 0, events: 0, rejected: `cannot read: ${describeIoError(err)}`, unreadable: true }, samples: [] };
   } finally {
-    options.signal?.removeEventListener('abort', stop);
+    for (const cleanup of cleanups) cleanup();
     for (const worker of workers) void worker.terminate();
   }
   return { input, samples: samples.flat().slice(0, MALFORMED_SAMPLE_LIMIT) };

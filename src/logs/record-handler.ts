@@ -41,6 +41,14 @@ export class RecordHandler implements ScanSink {
     return this.probeParsed > 0 && this.probeKnown === 0 && (this.probeParsed >= PROBE_RECORDS || this.ended);
   }
 
+  /**
+   * Import job reports are parsed whole: they are small documents (never split between workers) and
+   * a job that failed as a whole carries no marker word. Everything else relies on the fast path.
+   */
+  private get parsesAll(): boolean {
+    return this.options.all === true || this.format === 'import-errors';
+  }
+
   /** The caller says the input ended (lets a short input finish its probe). */
   end(): void {
     this.ended = true;
@@ -50,7 +58,8 @@ export class RecordHandler implements ScanSink {
     if (this.notALog) return;
     this.records++;
     const probing = this.options.probe !== false && this.probeParsed < PROBE_RECORDS;
-    if (!candidate && !probing && !this.options.all) return;
+    const wanted = candidate || this.parsesAll;
+    if (!wanted && !probing) return;
     let value: unknown;
     try {
       value = JSON.parse(bytes.toString('utf8'));
@@ -65,9 +74,8 @@ export class RecordHandler implements ScanSink {
     if (probing) this.probeKnown++;
     this.format ??= result.format;
     // A record parsed only for the probe emits nothing, so the events never depend on how an input
-    // was split between workers. Import job reports are the exception: a job that failed as a whole
-    // carries no marker word, and such reports are small JSON documents, never split.
-    if (!candidate && !this.options.all && result.format !== 'import-errors') return;
+    // was split between workers. (The format it just revealed may make this input parse whole.)
+    if (!candidate && !this.parsesAll) return;
     for (const event of result.events) {
       this.events++;
       this.emit(event);

@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { PassThrough } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import { parse } from 'csv-parse/sync';
 import { describe, expect, it, onTestFinished } from 'vitest';
@@ -191,24 +192,20 @@ describe('hostile and awkward input', () => {
     const csv = (await runCli(['diagnose', '-', '--csv'], { stdin: input })).stdout;
     const rows = parse(csv, { columns: true }) as Array<Record<string, string>>;
     expect(rows.map((r) => r.email).sort()).toEqual(['+x@acme.com', '-bob@acme.com']);
+    // Other columns keep the spreadsheet guard.
+    expect(rows.find((r) => r.email === '-bob@acme.com')!.connections).toBe("'--help");
   });
 });
 
 describe('Ctrl+C', () => {
   it('in-process: aborting the context signal stops a read that would never end, with 130', async () => {
-    const { PassThrough } = await import('node:stream');
-    const { run } = await import('../../src/cli/main.js');
     const stdin = new PassThrough(); // never ended: only an interrupt can stop this read
     stdin.write(`${JSON.stringify({ log_id: '1', data: { type: 'fs', description: 'The user already exists.', user_name: 'a@acme.com' } })}\n`);
-    const stdout = new PassThrough();
-    const stderr = new PassThrough();
-    let err = '';
-    stderr.on('data', (d: Buffer) => (err += d.toString()));
     const interrupt = new AbortController();
-    const done = run(['diagnose', '-', '--json'], { stdin, stdout, stderr, env: {}, signal: interrupt.signal });
     setTimeout(() => interrupt.abort(), 100);
-    expect(await done).toBe(130);
-    expect(err).toBe('interrupted\n');
+    const { code, stderr } = await runCli(['diagnose', '-', '--json'], { stdin, signal: interrupt.signal });
+    expect(code).toBe(130);
+    expect(stderr).toBe('interrupted\n');
   });
 
   it('the built CLI answers SIGINT with "interrupted" and exit code 130', async () => {

@@ -8,7 +8,10 @@ export interface CliResult {
 }
 
 /** Runs the CLI in-process over in-memory streams (not terminals), as a pipe or CI would. */
-export async function runCli(argv: string[], options: { stdin?: string | Buffer; env?: NodeJS.ProcessEnv; tty?: boolean } = {}): Promise<CliResult> {
+export async function runCli(
+  argv: string[],
+  options: { stdin?: string | Buffer | Readable; env?: NodeJS.ProcessEnv; tty?: boolean; signal?: AbortSignal } = {},
+): Promise<CliResult> {
   const stdout = new PassThrough();
   const stderr = new PassThrough();
   let out = '';
@@ -19,7 +22,13 @@ export async function runCli(argv: string[], options: { stdin?: string | Buffer;
     Object.assign(stdout, { isTTY: true });
     Object.assign(stderr, { isTTY: true });
   }
-  const stdin = Readable.from(options.stdin === undefined ? [] : [Buffer.from(options.stdin)]);
-  const code = await run(argv, { stdout, stderr, stdin, env: options.env ?? { ...process.env, NO_COLOR: '' } });
+  const stdin = options.stdin instanceof Readable ? options.stdin : Readable.from(options.stdin === undefined ? [] : [Buffer.from(options.stdin)]);
+  const code = await run(argv, {
+    stdout,
+    stderr,
+    stdin,
+    env: options.env ?? { ...process.env, NO_COLOR: '' },
+    ...(options.signal ? { signal: options.signal } : {}),
+  });
   return { code, stdout: out, stderr: err };
 }

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { InputMissingError } from '../../src/errors.js';
+import { InputMissingError, InterruptedError } from '../../src/errors.js';
 import { expandInputs } from '../../src/logs/inputs.js';
 import { readLogs, type ReadOptions } from '../../src/logs/reader.js';
 import type { LogEvent } from '../../src/logs/types.js';
@@ -182,6 +182,17 @@ describe('readLogs: the parallel path gives exactly the serial answer', () => {
     expect(serial.events).toHaveLength(40);
     expect(parallel.events).toHaveLength(40);
     expect(parallel.stats.records).toBe(serial.stats.records);
+  });
+
+  it('aborting stops the workers and rejects with InterruptedError', async () => {
+    const file = path.join(tmp, 'abort.jsonl');
+    const line = streamLine(1, 'Successful login');
+    writeFileSync(file, `${Array.from({ length: 200_000 }, () => line).join('\n')}\n`);
+    const workerUrl = new URL('../../dist/logs/scan-worker.js', import.meta.url);
+    const interrupt = new AbortController();
+    const reading = read([file], { parallel: { workerUrl, workers: 2, minBytes: 1 }, signal: interrupt.signal });
+    setTimeout(() => interrupt.abort(), 20);
+    await expect(reading).rejects.toBeInstanceOf(InterruptedError);
   });
 
   it('finds a marker split across a worker read boundary (4 MiB into the range)', async () => {

@@ -8,7 +8,7 @@ import { expandInputs } from '../../logs/inputs.js';
 import { readLogs, type ReadStats } from '../../logs/reader.js';
 import type { LogFormat } from '../../logs/types.js';
 import type { Context } from '../context.js';
-import { csvField, csvRow, plural, renderTable } from '../output.js';
+import { csvRow, plural, renderTable } from '../output.js';
 import { ByteProgress } from '../progress.js';
 import { parseTimeOption, parseZoneOption } from '../time.js';
 
@@ -159,20 +159,22 @@ function toJson(d: Diagnosis, stats: ReadStats) {
   };
 }
 
+const EMAIL_COLUMN = new Set([0]);
+
 /** Stuck users only: this file is the batch-repair input, so the email column is written verbatim. */
 function writeCsv(ctx: Context, findings: Finding[]): void {
   ctx.stdout.write(csvRow(['email', 'kinds', 'occurrences', 'first_seen', 'last_seen', 'connections', 'next_command']));
   for (const f of findings) {
     ctx.stdout.write(
       csvRow([
-        csvField(f.email, { verbatim: true }),
+        f.email,
         f.kinds.join(';'),
         String(f.occurrences),
         iso(f.firstSeen) ?? '',
         iso(f.lastSeen) ?? '',
         f.connections.join(';'),
         nextCommand(f),
-      ]),
+      ], EMAIL_COLUMN),
     );
   }
 }

@@ -105,14 +105,19 @@ function recordLogin(tenant: Tenant, a: Attempt, profile: Profile): void {
   log(tenant, a, { type: 's', description: 'Successful login', user_id: profile.user_id, details: { stats: { loginsCount: profile.logins_count } } });
 }
 
+/** How Auth0 fails a login or password change that meets a ghost (or a migration that finds one). */
+function userExists(tenant: Tenant, a: Attempt, type: 'f' | 'fcp'): SandboxResponse {
+  log(tenant, a, { type, description: USER_EXISTS, details: { error: { message: USER_EXISTS } } });
+  return failed(409, 'user_exists', USER_EXISTS);
+}
+
 function login(tenant: Tenant, req: SandboxRequest): SandboxResponse {
   const a = attempt(tenant, req);
   const entry = tenant.storeEntry(a.connection, a.email);
   if (entry) {
     const profile = tenant.profileFor(a.connection, entry);
     if (!profile) {
-      log(tenant, a, { type: 'f', description: USER_EXISTS, details: { error: { message: USER_EXISTS } } });
-      return failed(409, 'user_exists', USER_EXISTS);
+      return userExists(tenant, a, 'f');
     }
     if (!passwordMatches(entry, a.password)) {
       log(tenant, a, { type: 'fp', description: WRONG_CREDENTIALS, user_id: profile.user_id, details: { error: { message: WRONG_CREDENTIALS } } });
@@ -130,8 +135,7 @@ function login(tenant: Tenant, req: SandboxRequest): SandboxResponse {
     }
     // The legacy id is already a user somewhere in the tenant (user_ids are unique tenant-wide).
     if (tenant.userIdTaken(`auth0|${legacy.user_id}`)) {
-      log(tenant, a, { type: 'f', description: USER_EXISTS, details: { error: { message: USER_EXISTS } } });
-      return failed(409, 'user_exists', USER_EXISTS);
+      return userExists(tenant, a, 'f');
     }
     const profile = migrate(tenant, a, legacy, a.password);
     recordLogin(tenant, a, profile);
@@ -174,8 +178,7 @@ function changePassword(tenant: Tenant, req: SandboxRequest): SandboxResponse {
   if (entry) {
     const profile = tenant.profileFor(a.connection, entry);
     if (!profile) {
-      log(tenant, a, { type: 'fcp', description: USER_EXISTS, details: { error: { message: USER_EXISTS } } });
-      return failed(409, 'user_exists', USER_EXISTS);
+      return userExists(tenant, a, 'fcp');
     }
     const { hash: _hash, ...rest } = entry;
     tenant.putStoreEntry(a.connection, { ...rest, password: a.password });
