@@ -31,7 +31,7 @@ export function ensureCertificates(stateDir: string): SandboxCertificates {
   const caCertPath = path.join(stateDir, CA_CERT);
   const certPath = path.join(stateDir, SERVER_CERT);
   const keyPath = path.join(stateDir, SERVER_KEY);
-  if (existsSync(caCertPath) && existsSync(certPath) && existsSync(keyPath) && stillValid(certPath)) {
+  if (certificatesValid(stateDir)) {
     return { caCertPath, key: readFileSync(keyPath, 'utf8'), cert: readFileSync(certPath, 'utf8') };
   }
   const ca = createCa();
@@ -45,9 +45,11 @@ export function ensureCertificates(stateDir: string): SandboxCertificates {
   return { caCertPath, key, cert };
 }
 
-function stillValid(certPath: string): boolean {
+/** Whether the state dir holds the CA, the server certificate and its key, valid for at least another day (so ensureCertificates only reads them). */
+export function certificatesValid(stateDir: string): boolean {
+  if (![CA_CERT, SERVER_KEY].every((file) => existsSync(path.join(stateDir, file)))) return false;
   try {
-    return new Date(new X509Certificate(readFileSync(certPath)).validTo).getTime() > Date.now() + DAY;
+    return new Date(new X509Certificate(readFileSync(path.join(stateDir, SERVER_CERT))).validTo).getTime() > Date.now() + DAY;
   } catch {
     return false;
   }
