@@ -1,10 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { ManagementClient, ManagementError } from 'auth0';
-import { expect } from 'vitest';
+import { afterAll, beforeAll, beforeEach, expect } from 'vitest';
 import { parseScenario } from '../../src/sandbox/scenario.js';
 import { startSandbox, type RunningSandbox, type SandboxOptions } from '../../src/sandbox/server.js';
 
 export const ACME_SCENARIO = 'examples/scenarios/acme-mixed.json';
+/** The id of acme-mixed.json's lazy-migration connection `legacy-db` (also the one in examples/logs). */
+export const LEGACY_DB = 'con_Lg7cYq2RzX4mB9tK';
 
 export interface TestSandbox {
   running: RunningSandbox;
@@ -20,6 +22,13 @@ export interface TestSandbox {
     /** Simulated end-user actions under /__sandbox/ (login, signup, interrupt, change-password). */
     endUser(action: string, body: object): Promise<{ status: number; body: any }>;
   };
+  /**
+   * A complete environment for running the CLI against this sandbox, in-process (`runCli(argv, { env })`)
+   * or spawned: this process's environment plus AUTH0_DOMAIN, AUTH0_CLIENT_ID, AUTH0_CLIENT_SECRET,
+   * NODE_EXTRA_CA_CERTS (the sandbox CA, for a child process) and NO_COLOR=1. A fresh copy on every read,
+   * so a test may delete or change a variable without affecting the next one.
+   */
+  readonly env: NodeJS.ProcessEnv;
   close(): Promise<void>;
 }
 
@@ -47,6 +56,16 @@ export async function startTestSandbox(
     running,
     mgmt: client(),
     client,
+    get env() {
+      return {
+        ...process.env,
+        AUTH0_DOMAIN: running.domain,
+        AUTH0_CLIENT_ID: running.clientId,
+        AUTH0_CLIENT_SECRET: running.clientSecret,
+        NODE_EXTRA_CA_CERTS: running.caCertPath,
+        NO_COLOR: '1',
+      };
+    },
     control: {
       state: async () => (await fetch(url('/__sandbox/state'))).json(),
       journal: async () => (await fetch(url('/__sandbox/journal'))).json() as Promise<never>,
@@ -63,6 +82,31 @@ export async function startTestSandbox(
       },
     },
     close: () => running.close(),
+  };
+}
+
+/**
+ * One sandbox for the tests of the calling file (or `describe`): started before them, closed after
+ * them, and reset to `scenario` (a scenario object or the path of a scenario file) before each test.
+ * Returns a getter for the running sandbox, to be called inside tests and hooks:
+ *
+ *   const sb = useSandbox(ACME);
+ *   it('...', async () => { await sb().mgmt.users.get('auth0|legacy-1007'); });
+ */
+export function useSandbox(scenario: object | string = ACME_SCENARIO): () => TestSandbox {
+  const body: object = typeof scenario === 'string' ? (JSON.parse(readFileSync(scenario, 'utf8')) as object) : scenario;
+  let sb: TestSandbox | undefined;
+  beforeAll(async () => {
+    sb = await startTestSandbox(body);
+  });
+  afterAll(async () => {
+    await sb?.close();
+    sb = undefined;
+  });
+  beforeEach(() => sb!.control.reset(body));
+  return () => {
+    if (!sb) throw new Error('useSandbox: the sandbox only runs during the tests (and hooks) of the file or describe that called useSandbox');
+    return sb;
   };
 }
 

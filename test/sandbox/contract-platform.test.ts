@@ -1,7 +1,9 @@
+import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { promisify } from 'node:util';
 import { Management, ManagementError } from 'auth0';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { ACME_SCENARIO, startTestSandbox, type TestSandbox, rejection } from '../helpers/sandbox.js';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { ACME_SCENARIO, LEGACY_DB, rejection, useSandbox } from '../helpers/sandbox.js';
 
 /**
  * Contract tests for what the server itself does (tokens, scopes, rate limits, faults, the control
@@ -9,25 +11,15 @@ import { ACME_SCENARIO, startTestSandbox, type TestSandbox, rejection } from '..
  */
 
 const ACME = JSON.parse(readFileSync(ACME_SCENARIO, 'utf8')) as Record<string, unknown>;
-const LEGACY_DB = 'con_Lg7cYq2RzX4mB9tK';
 
-let sb: TestSandbox;
-
-beforeAll(async () => {
-  sb = await startTestSandbox(ACME);
-});
-afterAll(async () => {
-  await sb?.close();
-});
+const sb = useSandbox(ACME);
 
 describe('auth: client credentials over TLS', () => {
-  beforeEach(() => sb.control.reset(ACME));
-
   it('the token endpoint issues a bearer token with every scope for the default client', async () => {
-    const res = await fetch(`${sb.running.url}/oauth/token`, {
+    const res = await fetch(`${sb().running.url}/oauth/token`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ grant_type: 'client_credentials', client_id: sb.running.clientId, client_secret: sb.running.clientSecret, audience: `https://${sb.running.domain}/api/v2/` }),
+      body: JSON.stringify({ grant_type: 'client_credentials', client_id: sb().running.clientId, client_secret: sb().running.clientSecret, audience: `https://${sb().running.domain}/api/v2/` }),
     });
     expect(res.status).toBe(200);
     const body = (await res.json()) as Record<string, unknown>;
@@ -36,55 +28,64 @@ describe('auth: client credentials over TLS', () => {
     expect(String(body.scope).split(' ')).toEqual(expect.arrayContaining(['read:users', 'delete:users', 'create:users', 'read:logs', 'update:connections']));
 
     // The SDK does the same dance and then calls the API with the token.
-    const page = await sb.mgmt.connections.list({ name: 'legacy-db' });
+    const page = await sb().mgmt.connections.list({ name: 'legacy-db' });
     expect(page.data.map((c) => c.id)).toEqual([LEGACY_DB]);
-    const journal = await sb.control.journal();
+    const journal = await sb().control.journal();
     expect(journal.map((e) => `${e.method} ${e.path} ${e.status}`)).toContain('GET /api/v2/connections 200');
   });
 
+  it('sb.env is a complete environment: a child process reaches the sandbox with the SDK from it alone', async () => {
+    const env = sb().env;
+    expect(env).toMatchObject({ AUTH0_DOMAIN: sb().running.domain, AUTH0_CLIENT_ID: sb().running.clientId, AUTH0_CLIENT_SECRET: sb().running.clientSecret, NODE_EXTRA_CA_CERTS: sb().running.caCertPath, NO_COLOR: '1' });
+    delete env.AUTH0_DOMAIN;
+    expect(sb().env.AUTH0_DOMAIN).toBe(sb().running.domain); // a fresh copy on every read
+    const script = `import { ManagementClient } from 'auth0';
+      const { AUTH0_DOMAIN: domain, AUTH0_CLIENT_ID: clientId, AUTH0_CLIENT_SECRET: clientSecret } = process.env;
+      const page = await new ManagementClient({ domain, clientId, clientSecret }).connections.list({ name: 'legacy-db' });
+      console.log(JSON.stringify(page.data.map((c) => c.id)));`;
+    // Asynchronous on purpose: the sandbox runs in this process and must keep answering.
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script], { env: sb().env });
+    expect(stderr).toBe('');
+    expect(JSON.parse(stdout)).toEqual([LEGACY_DB]);
+  });
+
   it('a wrong client secret: the token request fails and the SDK rejects with a 401 ManagementError', async () => {
-    const err = await rejection(sb.client({ clientSecret: 'not-the-secret' }).users.list());
+    const err = await rejection(sb().client({ clientSecret: 'not-the-secret' }).users.list());
     expect(err.statusCode).toBe(401);
     expect(err.body).toEqual({ error: 'access_denied', error_description: 'Unauthorized' });
-    const journal = await sb.control.journal();
+    const journal = await sb().control.journal();
     expect(journal.some((e) => e.path.startsWith('/api/v2/'))).toBe(false); // never got past the token
     expect(journal.filter((e) => e.path === '/oauth/token').map((e) => e.status)).toContain(401);
   });
 
   it('an unknown client id is refused the same way', async () => {
-    const err = await rejection(sb.client({ clientId: 'nobody', clientSecret: 'x' }).connections.get(LEGACY_DB));
+    const err = await rejection(sb().client({ clientId: 'nobody', clientSecret: 'x' }).connections.get(LEGACY_DB));
     expect(err.statusCode).toBe(401);
   });
 
   it('no token on a raw request: 401 Missing authentication; a made-up token: 401 Invalid token', async () => {
-    const none = await fetch(`${sb.running.url}/api/v2/users?q=email:%22alice.ng@acme.com%22`);
+    const none = await fetch(`${sb().running.url}/api/v2/users?q=email:%22alice.ng@acme.com%22`);
     expect(none.status).toBe(401);
     expect(await none.json()).toEqual({ statusCode: 401, error: 'Unauthorized', message: 'Missing authentication' });
-    const forged = await fetch(`${sb.running.url}/api/v2/users`, { headers: { authorization: 'Bearer forged' } });
+    const forged = await fetch(`${sb().running.url}/api/v2/users`, { headers: { authorization: 'Bearer forged' } });
     expect(forged.status).toBe(401);
     expect(await forged.json()).toEqual({ statusCode: 401, error: 'Unauthorized', message: 'Invalid token' });
   });
 });
 
 describe('auth: a scenario client with only some scopes', () => {
-  let scoped: TestSandbox;
-  beforeAll(async () => {
-    scoped = await startTestSandbox({
-      tenant: 'scoped',
-      connections: [{ name: 'db', id: 'con_DbDbDbDbDbDbDbDb' }],
-      users: [{ email: 'ann@example.com', connection: 'db', password: 'pw', user_id: 'ann-1' }],
-      clients: [
-        { client_id: 'full-client', client_secret: 'full-secret' },
-        { client_id: 'reader-client', client_secret: 'reader-secret', scopes: ['read:users'] },
-      ],
-    });
-  });
-  afterAll(async () => {
-    await scoped?.close();
+  const scoped = useSandbox({
+    tenant: 'scoped',
+    connections: [{ name: 'db', id: 'con_DbDbDbDbDbDbDbDb' }],
+    users: [{ email: 'ann@example.com', connection: 'db', password: 'pw', user_id: 'ann-1' }],
+    clients: [
+      { client_id: 'full-client', client_secret: 'full-secret' },
+      { client_id: 'reader-client', client_secret: 'reader-secret', scopes: ['read:users'] },
+    ],
   });
 
   it('the token carries only the client scopes; reads work, a delete is 403 insufficient_scope', async () => {
-    const reader = scoped.client({ clientId: 'reader-client', clientSecret: 'reader-secret' });
+    const reader = scoped().client({ clientId: 'reader-client', clientSecret: 'reader-secret' });
     expect((await reader.users.listUsersByEmail({ email: 'ann@example.com' })).map((u) => u.user_id)).toEqual(['auth0|ann-1']);
 
     const err = await rejection(reader.connections.users.deleteByEmail('con_DbDbDbDbDbDbDbDb', { email: 'ann@example.com' }));
@@ -99,25 +100,25 @@ describe('auth: a scenario client with only some scopes', () => {
     expect((logsErr.body as { message: string }).message).toBe('Insufficient scope, expected any of: read:logs');
 
     // Nothing was deleted; the first client (every scope, since it lists none) still can.
-    const state = await scoped.control.state();
+    const state = await scoped().control.state();
     expect(state.users.map((u: { user_id: string }) => u.user_id)).toEqual(['auth0|ann-1']);
     expect(state.clients).toEqual([
       { client_id: 'full-client', scopes: expect.arrayContaining(['delete:users', 'read:logs']) },
       { client_id: 'reader-client', scopes: ['read:users'] },
     ]);
-    await scoped.mgmt.connections.users.deleteByEmail('con_DbDbDbDbDbDbDbDb', { email: 'ann@example.com' });
-    expect(await scoped.mgmt.users.listUsersByEmail({ email: 'ann@example.com' })).toEqual([]);
+    await scoped().mgmt.connections.users.deleteByEmail('con_DbDbDbDbDbDbDbDb', { email: 'ann@example.com' });
+    expect(await scoped().mgmt.users.listUsersByEmail({ email: 'ann@example.com' })).toEqual([]);
   });
 });
 
 describe('rate limiting (token bucket: burst 3, 1 per second)', () => {
   const limited = { tenant: 'limited', connections: [{ name: 'db', id: 'con_RateRateRateRate' }], users: [{ email: 'ann@example.com', connection: 'db', user_id: 'ann-1' }], rateLimit: { burst: 3, perSecond: 1 } };
-  beforeEach(() => sb.control.reset(limited));
+  beforeEach(() => sb().control.reset(limited));
 
   it('every /api/v2 success carries x-ratelimit-limit/remaining/reset (epoch seconds)', async () => {
     const before = Math.floor(Date.now() / 1000);
-    const first = await sb.mgmt.users.get('auth0|ann-1').withRawResponse();
-    const second = await sb.mgmt.connections.get('con_RateRateRateRate').withRawResponse();
+    const first = await sb().mgmt.users.get('auth0|ann-1').withRawResponse();
+    const second = await sb().mgmt.connections.get('con_RateRateRateRate').withRawResponse();
     for (const [r, remaining] of [[first, '2'], [second, '1']] as const) {
       expect(r.rawResponse.headers.get('x-ratelimit-limit')).toBe('3');
       expect(r.rawResponse.headers.get('x-ratelimit-remaining')).toBe(remaining);
@@ -129,17 +130,17 @@ describe('rate limiting (token bucket: burst 3, 1 per second)', () => {
   });
 
   it('error responses (404, 401) carry the x-ratelimit headers too', async () => {
-    const err = await rejection(sb.mgmt.users.get('auth0|nobody'));
+    const err = await rejection(sb().mgmt.users.get('auth0|nobody'));
     expect(err.statusCode).toBe(404);
     expect(err.rawResponse?.headers.get('x-ratelimit-limit')).toBe('3');
-    const raw = await fetch(`${sb.running.url}/api/v2/users`);
+    const raw = await fetch(`${sb().running.url}/api/v2/users`);
     expect(raw.status).toBe(401);
     expect(raw.headers.get('x-ratelimit-limit')).toBe('3');
   });
 
   it('the 4th quick request is 429 too_many_requests with a reset in the future, and is logged as api_limit', async () => {
-    for (let i = 0; i < 3; i++) await sb.mgmt.users.get('auth0|ann-1');
-    const err = await rejection(sb.mgmt.users.get('auth0|ann-1'));
+    for (let i = 0; i < 3; i++) await sb().mgmt.users.get('auth0|ann-1');
+    const err = await rejection(sb().mgmt.users.get('auth0|ann-1'));
     expect(err).toBeInstanceOf(Management.TooManyRequestsError);
     expect(err.statusCode).toBe(429);
     expect(err.body).toEqual({ statusCode: 429, error: 'Too Many Requests', message: 'Global limit has been reached', errorCode: 'too_many_requests' });
@@ -148,18 +149,18 @@ describe('rate limiting (token bucket: burst 3, 1 per second)', () => {
     expect(headers.get('x-ratelimit-remaining')).toBe('0');
     expect(Number(headers.get('x-ratelimit-reset')) * 1000).toBeGreaterThan(Date.now());
 
-    const state = await sb.control.state();
+    const state = await sb().control.state();
     const limits = state.logs.filter((l: { type: string }) => l.type === 'api_limit');
     expect(limits).toHaveLength(1);
     expect(limits[0]).toMatchObject({ description: 'Global limit has been reached', details: { request: { method: 'get', path: '/api/v2/users/auth0%7Cann-1' } } });
   });
 
   it('with the SDK default retries (2) a burst still succeeds: the SDK waits until x-ratelimit-reset', async () => {
-    const patient = sb.client({ maxRetries: 2 });
+    const patient = sb().client({ maxRetries: 2 });
     const started = Date.now();
     const users = await Promise.all([1, 2, 3, 4].map(() => patient.users.get('auth0|ann-1')));
     expect(users.map((u) => u.user_id)).toEqual(['auth0|ann-1', 'auth0|ann-1', 'auth0|ann-1', 'auth0|ann-1']);
-    const statuses = (await sb.control.journal()).filter((e) => e.path.startsWith('/api/v2/users/')).map((e) => e.status);
+    const statuses = (await sb().control.journal()).filter((e) => e.path.startsWith('/api/v2/users/')).map((e) => e.status);
     expect(statuses.filter((s) => s === 429).length).toBeGreaterThanOrEqual(1);
     expect(statuses.filter((s) => s === 200)).toHaveLength(4);
     expect(statuses.at(-1)).toBe(200);
@@ -169,87 +170,85 @@ describe('rate limiting (token bucket: burst 3, 1 per second)', () => {
 
 describe('fault injection', () => {
   const plain = { tenant: 'faulty', connections: [{ name: 'db', id: 'con_FaultFaultFault1' }], users: [{ email: 'ann@example.com', connection: 'db', user_id: 'ann-1' }] };
-  beforeEach(() => sb.control.reset(plain));
+  beforeEach(() => sb().control.reset(plain));
 
   it('sequence [503, "ok"] on GET /api/v2/users/*: with maxRetries 1 the SDK succeeds after one retry', async () => {
-    const res = await sb.control.faults([{ route: 'GET /api/v2/users/*', sequence: [503, 'ok'] }]);
+    const res = await sb().control.faults([{ route: 'GET /api/v2/users/*', sequence: [503, 'ok'] }]);
     expect(res.status).toBe(200);
-    const user = await sb.client({ maxRetries: 1 }).users.get('auth0|ann-1');
+    const user = await sb().client({ maxRetries: 1 }).users.get('auth0|ann-1');
     expect(user.email).toBe('ann@example.com');
-    const journal = (await sb.control.journal()).filter((e) => e.path.startsWith('/api/v2/'));
+    const journal = (await sb().control.journal()).filter((e) => e.path.startsWith('/api/v2/'));
     expect(journal.map((e) => `${e.method} ${e.path} ${e.status}`)).toEqual(['GET /api/v2/users/auth0%7Cann-1 503', 'GET /api/v2/users/auth0%7Cann-1 200']);
   });
 
   it('without retries the injected 503 reaches the caller with an Auth0-shaped body; other routes are untouched', async () => {
-    await sb.control.faults([{ route: 'GET /api/v2/users/*', sequence: [503] }]);
-    expect((await sb.mgmt.connections.get('con_FaultFaultFault1')).name).toBe('db');
-    const err = await rejection(sb.mgmt.users.get('auth0|ann-1'));
+    await sb().control.faults([{ route: 'GET /api/v2/users/*', sequence: [503] }]);
+    expect((await sb().mgmt.connections.get('con_FaultFaultFault1')).name).toBe('db');
+    const err = await rejection(sb().mgmt.users.get('auth0|ann-1'));
     expect(err.statusCode).toBe(503);
     expect(err.body).toEqual({ statusCode: 503, error: 'Service Unavailable', message: 'Injected fault: Service Unavailable' });
-    expect((await sb.mgmt.users.get('auth0|ann-1')).user_id).toBe('auth0|ann-1'); // sequence exhausted
+    expect((await sb().mgmt.users.get('auth0|ann-1')).user_id).toBe('auth0|ann-1'); // sequence exhausted
   });
 
   it('"drop" destroys the connection: the SDK call rejects with a connection error, journaled as status 0', async () => {
-    await sb.control.faults([{ route: 'GET /api/v2/users/*', sequence: ['drop'] }]);
-    const err = await rejection(sb.mgmt.users.get('auth0|ann-1'));
+    await sb().control.faults([{ route: 'GET /api/v2/users/*', sequence: ['drop'] }]);
+    const err = await rejection(sb().mgmt.users.get('auth0|ann-1'));
     expect(err.statusCode).toBeUndefined();
     expect(err.message).toMatch(/fetch failed|socket|closed|ECONNRESET/i);
-    const journal = await sb.control.journal();
+    const journal = await sb().control.journal();
     expect(journal.find((e) => e.path === '/api/v2/users/auth0%7Cann-1')?.status).toBe(0);
-    expect((await sb.mgmt.users.get('auth0|ann-1')).user_id).toBe('auth0|ann-1');
+    expect((await sb().mgmt.users.get('auth0|ann-1')).user_id).toBe('auth0|ann-1');
   });
 
   it('latencyMs delays every matching request', async () => {
-    await sb.mgmt.users.get('auth0|ann-1'); // token fetched, connection warm
-    await sb.control.faults([{ route: 'GET /api/v2/users/*', latencyMs: 300 }]);
+    await sb().mgmt.users.get('auth0|ann-1'); // token fetched, connection warm
+    await sb().control.faults([{ route: 'GET /api/v2/users/*', latencyMs: 300 }]);
     for (let i = 0; i < 2; i++) {
       const started = performance.now();
-      await sb.mgmt.users.get('auth0|ann-1');
+      await sb().mgmt.users.get('auth0|ann-1');
       expect(performance.now() - started).toBeGreaterThanOrEqual(295);
     }
     const started = performance.now();
-    await sb.mgmt.connections.get('con_FaultFaultFault1');
+    await sb().mgmt.connections.get('con_FaultFaultFault1');
     expect(performance.now() - started).toBeLessThan(250);
   });
 
   it('probability 1 with status 500 and times 2: exactly two 500s, then requests pass', async () => {
-    await sb.control.faults([{ route: '* /api/v2/users/**', probability: 1, status: 500, times: 2 }]);
+    await sb().control.faults([{ route: '* /api/v2/users/**', probability: 1, status: 500, times: 2 }]);
     for (let i = 0; i < 2; i++) {
-      const err = await rejection(sb.mgmt.users.get('auth0|ann-1'));
+      const err = await rejection(sb().mgmt.users.get('auth0|ann-1'));
       expect(err.statusCode).toBe(500);
       expect(err.body).toEqual({ statusCode: 500, error: 'Internal Server Error', message: 'Injected fault: Internal Server Error' });
     }
-    expect((await sb.mgmt.users.get('auth0|ann-1')).user_id).toBe('auth0|ann-1');
-    expect((await sb.control.journal()).filter((e) => e.path.startsWith('/api/v2/')).map((e) => e.status)).toEqual([500, 500, 200]);
+    expect((await sb().mgmt.users.get('auth0|ann-1')).user_id).toBe('auth0|ann-1');
+    expect((await sb().control.journal()).filter((e) => e.path.startsWith('/api/v2/')).map((e) => e.status)).toEqual([500, 500, 200]);
   });
 
   it('faults from a scenario apply after reset; a bad fault spec is a 400 naming the setting', async () => {
-    await sb.control.reset({ ...plain, faults: [{ route: 'DELETE /api/v2/users/*', sequence: [503, 'ok'] }] });
-    const err = await rejection(sb.mgmt.users.delete('auth0|ann-1'));
+    await sb().control.reset({ ...plain, faults: [{ route: 'DELETE /api/v2/users/*', sequence: [503, 'ok'] }] });
+    const err = await rejection(sb().mgmt.users.delete('auth0|ann-1'));
     expect(err.statusCode).toBe(503);
-    expect((await sb.control.state()).users).toHaveLength(1);
-    await sb.mgmt.users.delete('auth0|ann-1');
-    expect((await sb.control.state()).users).toHaveLength(0);
+    expect((await sb().control.state()).users).toHaveLength(1);
+    await sb().mgmt.users.delete('auth0|ann-1');
+    expect((await sb().control.state()).users).toHaveLength(0);
 
-    const bad = await sb.control.faults([{ route: 'GET /api/v2/users/*', sequence: [200] }]);
+    const bad = await sb().control.faults([{ route: 'GET /api/v2/users/*', sequence: [200] }]);
     expect(bad.status).toBe(400);
     expect(((await bad.json()) as { message: string }).message).toBe('faults[0].sequence[0] must be "ok", "drop" or an HTTP status 400-599');
   });
 
   it('DELETE /__sandbox/faults clears runtime faults', async () => {
-    await sb.control.faults([{ route: '* /api/v2/**', probability: 1, status: 503 }]);
-    expect((await rejection(sb.mgmt.users.get('auth0|ann-1'))).statusCode).toBe(503);
-    const cleared = await fetch(`${sb.running.url}/__sandbox/faults`, { method: 'DELETE' });
+    await sb().control.faults([{ route: '* /api/v2/**', probability: 1, status: 503 }]);
+    expect((await rejection(sb().mgmt.users.get('auth0|ann-1'))).statusCode).toBe(503);
+    const cleared = await fetch(`${sb().running.url}/__sandbox/faults`, { method: 'DELETE' });
     expect(cleared.status).toBe(204);
-    expect((await sb.mgmt.users.get('auth0|ann-1')).user_id).toBe('auth0|ann-1');
+    expect((await sb().mgmt.users.get('auth0|ann-1')).user_id).toBe('auth0|ann-1');
   });
 });
 
 describe('control plane', () => {
-  beforeEach(() => sb.control.reset(ACME));
-
   it('GET /__sandbox/state: connections, users, stores with ghosts, legacy without passwords, logs, jobs', async () => {
-    const state = await sb.control.state();
+    const state = await sb().control.state();
     expect(state.tenant).toBe('acme-dev');
     expect(state.connections.map((c: { name: string; id: string }) => `${c.name}=${c.id}`)).toEqual([
       'legacy-db=con_Lg7cYq2RzX4mB9tK',
@@ -270,16 +269,16 @@ describe('control plane', () => {
     expect(state.legacy[0]).not.toHaveProperty('password');
     expect(state.logs).toHaveLength(9);
     expect(state.jobs).toEqual([]);
-    expect(state.clients).toEqual([{ client_id: sb.running.clientId, scopes: expect.arrayContaining(['read:users']) }]);
-    expect(JSON.stringify(state)).not.toContain(sb.running.clientSecret);
+    expect(state.clients).toEqual([{ client_id: sb().running.clientId, scopes: expect.arrayContaining(['read:users']) }]);
+    expect(JSON.stringify(state)).not.toContain(sb().running.clientSecret);
   });
 
   it('GET /__sandbox/journal lists method, path, query, status and time of each request', async () => {
-    await sb.control.clearJournal();
+    await sb().control.clearJournal();
     const since = Date.now() - 1000;
-    await sb.mgmt.users.list({ q: 'email:"alice.ng@acme.com"', per_page: 5 });
-    await rejection(sb.mgmt.users.get('auth0|nobody'));
-    const journal = (await sb.control.journal()).filter((e) => e.path.startsWith('/api/v2/'));
+    await sb().mgmt.users.list({ q: 'email:"alice.ng@acme.com"', per_page: 5 });
+    await rejection(sb().mgmt.users.get('auth0|nobody'));
+    const journal = (await sb().control.journal()).filter((e) => e.path.startsWith('/api/v2/'));
     expect(journal).toHaveLength(2);
     expect(journal[0]).toMatchObject({ method: 'GET', path: '/api/v2/users', status: 200, query: { q: 'email:"alice.ng@acme.com"', per_page: '5', page: '0', include_totals: 'true' } });
     expect(journal[1]).toMatchObject({ method: 'GET', path: '/api/v2/users/auth0%7Cnobody', query: {}, status: 404 });
@@ -290,50 +289,50 @@ describe('control plane', () => {
   });
 
   it('POST /__sandbox/reset restores the scenario and clears the journal', async () => {
-    await sb.mgmt.users.delete('auth0|legacy-1007');
-    await sb.mgmt.connections.users.deleteByEmail(LEGACY_DB, { email: 'jane.doe@acme.com' });
-    expect((await sb.control.state()).users).toHaveLength(9);
-    await sb.control.reset();
-    const state = await sb.control.state();
+    await sb().mgmt.users.delete('auth0|legacy-1007');
+    await sb().mgmt.connections.users.deleteByEmail(LEGACY_DB, { email: 'jane.doe@acme.com' });
+    expect((await sb().control.state()).users).toHaveLength(9);
+    await sb().control.reset();
+    const state = await sb().control.state();
     expect(state.users).toHaveLength(10);
     expect(state.ghosts).toHaveLength(6);
     expect(state.logs).toHaveLength(9); // the sapi/sdu records are gone too
     // The journal restarts at the reset itself.
-    expect((await sb.control.journal()).map((e) => `${e.method} ${e.path}`)).toEqual(['POST /__sandbox/reset', 'GET /__sandbox/state', 'GET /__sandbox/journal']);
-    expect((await sb.mgmt.users.get('auth0|legacy-1007')).email).toBe('alice.ng@acme.com'); // the old token still works
+    expect((await sb().control.journal()).map((e) => `${e.method} ${e.path}`)).toEqual(['POST /__sandbox/reset', 'GET /__sandbox/state', 'GET /__sandbox/journal']);
+    expect((await sb().mgmt.users.get('auth0|legacy-1007')).email).toBe('alice.ng@acme.com'); // the old token still works
   });
 
   it('POST /__sandbox/reset with a scenario body replaces the tenant', async () => {
-    await sb.control.reset({ tenant: 'other', connections: [{ name: 'only-db' }], users: [{ email: 'zed@example.com', connection: 'only-db' }] });
-    const state = await sb.control.state();
+    await sb().control.reset({ tenant: 'other', connections: [{ name: 'only-db' }], users: [{ email: 'zed@example.com', connection: 'only-db' }] });
+    const state = await sb().control.state();
     expect(state.tenant).toBe('other');
     expect(state.connections.map((c: { name: string }) => c.name)).toEqual(['only-db']);
-    expect((await sb.mgmt.users.listUsersByEmail({ email: 'zed@example.com' })).map((u) => u.email)).toEqual(['zed@example.com']);
-    expect(await sb.mgmt.users.listUsersByEmail({ email: 'alice.ng@acme.com' })).toEqual([]);
+    expect((await sb().mgmt.users.listUsersByEmail({ email: 'zed@example.com' })).map((u) => u.email)).toEqual(['zed@example.com']);
+    expect(await sb().mgmt.users.listUsersByEmail({ email: 'alice.ng@acme.com' })).toEqual([]);
     // A plain reset now restores the new scenario.
-    await sb.mgmt.users.delete((await sb.mgmt.users.listUsersByEmail({ email: 'zed@example.com' }))[0]!.user_id!);
-    await sb.control.reset();
-    expect((await sb.control.state()).users.map((u: { email: string }) => u.email)).toEqual(['zed@example.com']);
+    await sb().mgmt.users.delete((await sb().mgmt.users.listUsersByEmail({ email: 'zed@example.com' }))[0]!.user_id!);
+    await sb().control.reset();
+    expect((await sb().control.state()).users.map((u: { email: string }) => u.email)).toEqual(['zed@example.com']);
   });
 
   it('POST /__sandbox/reset with an invalid scenario is a 400 naming the JSON path, and changes nothing', async () => {
-    await sb.control.reset({ tenant: 'other' });
-    const bad = await fetch(`${sb.running.url}/__sandbox/reset`, { method: 'POST', body: JSON.stringify({ tenant: 'x', users: [{ email: 'a@b.co', connection: 'nope' }] }) });
+    await sb().control.reset({ tenant: 'other' });
+    const bad = await fetch(`${sb().running.url}/__sandbox/reset`, { method: 'POST', body: JSON.stringify({ tenant: 'x', users: [{ email: 'a@b.co', connection: 'nope' }] }) });
     expect(bad.status).toBe(400);
     const body = (await bad.json()) as { message: string };
     expect(body).toMatchObject({ statusCode: 400, error: 'Bad Request', errorCode: 'invalid_body' });
     expect(body.message).toContain('users[0].connection: "nope" is not a declared connection');
-    expect((await sb.control.state()).tenant).toBe('other'); // unchanged
+    expect((await sb().control.state()).tenant).toBe('other'); // unchanged
   });
 
   it('POST /__sandbox/reset with a scenario that declares clients: those clients get tokens', async () => {
-    await sb.control.reset({ tenant: 'with-clients', clients: [{ client_id: 'reset-client', client_secret: 'reset-secret', scopes: ['read:users'] }] });
-    expect((await sb.control.state()).clients).toEqual([{ client_id: 'reset-client', scopes: ['read:users'] }]);
-    expect(await sb.client({ clientId: 'reset-client', clientSecret: 'reset-secret' }).users.listUsersByEmail({ email: 'x@example.com' })).toEqual([]);
+    await sb().control.reset({ tenant: 'with-clients', clients: [{ client_id: 'reset-client', client_secret: 'reset-secret', scopes: ['read:users'] }] });
+    expect((await sb().control.state()).clients).toEqual([{ client_id: 'reset-client', scopes: ['read:users'] }]);
+    expect(await sb().client({ clientId: 'reset-client', clientSecret: 'reset-secret' }).users.listUsersByEmail({ email: 'x@example.com' })).toEqual([]);
   });
 
   it('an unhandled route is a loud 404 naming it, through the SDK and through raw fetch', async () => {
-    const err = await rejection(sb.mgmt.roles.list());
+    const err = await rejection(sb().mgmt.roles.list());
     expect(err.statusCode).toBe(404);
     expect(err.body).toEqual({
       statusCode: 404,
@@ -341,24 +340,24 @@ describe('control plane', () => {
       message: 'unstick sandbox: no route for GET /api/v2/roles (docs/sandbox.md lists what the sandbox implements)',
       errorCode: 'inexistent_route',
     });
-    const token = await fetch(`${sb.running.url}/oauth/token`, {
+    const token = await fetch(`${sb().running.url}/oauth/token`, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ grant_type: 'client_credentials', client_id: sb.running.clientId, client_secret: sb.running.clientSecret }),
+      body: new URLSearchParams({ grant_type: 'client_credentials', client_id: sb().running.clientId, client_secret: sb().running.clientSecret }),
     });
     const { access_token } = (await token.json()) as { access_token: string };
-    const raw = await fetch(`${sb.running.url}/api/v2/users/auth0%7Clegacy-1007/roles`, { headers: { authorization: `Bearer ${access_token}` } });
+    const raw = await fetch(`${sb().running.url}/api/v2/users/auth0%7Clegacy-1007/roles`, { headers: { authorization: `Bearer ${access_token}` } });
     expect(raw.status).toBe(404);
     expect(((await raw.json()) as { message: string }).message).toBe('unstick sandbox: no route for GET /api/v2/users/auth0%7Clegacy-1007/roles (docs/sandbox.md lists what the sandbox implements)');
-    const del = await fetch(`${sb.running.url}/api/v2/connections/${LEGACY_DB}`, { method: 'DELETE', headers: { authorization: `Bearer ${access_token}` } });
+    const del = await fetch(`${sb().running.url}/api/v2/connections/${LEGACY_DB}`, { method: 'DELETE', headers: { authorization: `Bearer ${access_token}` } });
     expect(del.status).toBe(404);
-    expect((await sb.control.state()).connections).toHaveLength(3);
+    expect((await sb().control.state()).connections).toHaveLength(3);
   });
 
   it('control-plane requests are never rate limited', async () => {
-    await sb.control.reset({ tenant: 'tiny', rateLimit: { burst: 1, perSecond: 0.1 } });
-    for (let i = 0; i < 5; i++) expect((await fetch(`${sb.running.url}/__sandbox/state`)).status).toBe(200);
-    await sb.mgmt.connections.list();
-    expect((await rejection(sb.mgmt.connections.list())).statusCode).toBe(429);
+    await sb().control.reset({ tenant: 'tiny', rateLimit: { burst: 1, perSecond: 0.1 } });
+    for (let i = 0; i < 5; i++) expect((await fetch(`${sb().running.url}/__sandbox/state`)).status).toBe(200);
+    await sb().mgmt.connections.list();
+    expect((await rejection(sb().mgmt.connections.list())).statusCode).toBe(429);
   });
 });

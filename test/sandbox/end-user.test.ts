@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { LEGACY_DB_ID, bodyOf, harness } from './handler-harness.js';
+import { LEGACY_DB } from '../helpers/sandbox.js';
+import { bodyOf, harness } from './handler-harness.js';
 
 const lastLog = (h: ReturnType<typeof harness>) => h.tenant.logs.all().at(-1)!;
 
@@ -8,7 +9,7 @@ describe('simulated end-user actions', () => {
     const h = harness();
     const res = await h.call('POST', '/__sandbox/login', { json: { email: 'Jane.Doe@acme.com', password: 'jane-pw' } });
     expect(res).toEqual({ status: 409, body: { outcome: 'failed', reason: 'user_exists', message: 'The user already exists.' } });
-    expect(lastLog(h)).toMatchObject({ type: 'f', description: 'The user already exists.', user_name: 'jane.doe@acme.com', user_id: '', connection: 'legacy-db', connection_id: LEGACY_DB_ID });
+    expect(lastLog(h)).toMatchObject({ type: 'f', description: 'The user already exists.', user_name: 'jane.doe@acme.com', user_id: '', connection: 'legacy-db', connection_id: LEGACY_DB });
   });
 
   it('login of a legacy user under import mode migrates them with the legacy id and metadata (s); a wrong password is fp', async () => {
@@ -80,7 +81,7 @@ describe('simulated end-user actions', () => {
 
   it('after the repair (delete the connection user) the ghost can log in and migrate again', async () => {
     const h = harness();
-    await h.call('DELETE', `/api/v2/connections/${LEGACY_DB_ID}/users`, { query: { email: 'jane.doe@acme.com' } });
+    await h.call('DELETE', `/api/v2/connections/${LEGACY_DB}/users`, { query: { email: 'jane.doe@acme.com' } });
     const res = await h.call('POST', '/__sandbox/login', { json: { email: 'jane.doe@acme.com', password: 'jane-pw' } });
     expect(res.body).toEqual({ outcome: 'migrated', user_id: 'auth0|legacy-1001' });
     expect(h.tenant.user('auth0|legacy-1001')!.app_metadata).toEqual({ tier: 'pro' });

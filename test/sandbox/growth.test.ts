@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { JOB_RETENTION_MS } from '../../src/sandbox/jobs.js';
 import { LogBook, MAX_LOG_RECORDS } from '../../src/sandbox/log-book.js';
 import type { Profile } from '../../src/sandbox/profile.js';
-import { BASE_SCENARIO, LEGACY_DB_ID, bodyOf, harness } from './handler-harness.js';
+import { LEGACY_DB } from '../helpers/sandbox.js';
+import { BASE_SCENARIO, bodyOf, harness } from './handler-harness.js';
 
 /** What keeps a long-running sandbox bounded and its per-request work proportional to the page asked for. */
 
@@ -149,7 +150,7 @@ describe('GET /users: the connection index', () => {
     expect(await ids(indexed)).toEqual(await ids(scanned));
     await h.call('POST', '/api/v2/users', { json: { email: 'new@acme.com', password: 'pw', connection: 'legacy-db', user_id: 'n-1' } });
     await h.call('DELETE', `/api/v2/users/${encodeURIComponent('auth0|legacy-1011')}`);
-    await h.call('DELETE', `/api/v2/connections/${LEGACY_DB_ID}/users`, { query: { email: 'priya.shah@acme.com' } }); // unlinks Priya's identity
+    await h.call('DELETE', `/api/v2/connections/${LEGACY_DB}/users`, { query: { email: 'priya.shah@acme.com' } }); // unlinks Priya's identity
     expect(await ids(indexed)).toEqual(['auth0|legacy-1007', 'auth0|legacy-1013', 'auth0|legacy-2207', 'auth0|legacy-1030', 'auth0|legacy-1060', 'auth0|n-1']);
     expect(await ids(indexed)).toEqual(await ids(scanned));
     expect(h.tenant.countOnConnection('legacy-db')).toBe(6);

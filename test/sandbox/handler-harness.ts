@@ -3,6 +3,7 @@ import { ApiError } from '../../src/sandbox/http.js';
 import { allRoutes } from '../../src/sandbox/routes/index.js';
 import { parseScenario } from '../../src/sandbox/scenario.js';
 import { Tenant } from '../../src/sandbox/state.js';
+import { LEGACY_DB } from '../helpers/sandbox.js';
 
 /** Calls route handlers directly (no HTTP): matches the pattern, builds a SandboxRequest, turns ApiError into its body. */
 export interface Harness {
@@ -12,14 +13,12 @@ export interface Harness {
   importUsers(users: unknown, fields?: Record<string, string>): Promise<SandboxResponse>;
 }
 
-export const LEGACY_DB_ID = 'con_Lg7cYq2RzX4mB9tK';
-
 export const BASE_SCENARIO = {
   tenant: 'acme-dev',
   connections: [
     {
       name: 'legacy-db',
-      id: LEGACY_DB_ID,
+      id: LEGACY_DB,
       options: { enabledDatabaseCustomization: true, import_mode: true, customScripts: { login: 'function login(){}', get_user: 'function getByEmail(){}' } },
     },
     { name: 'Username-Password-Authentication' },
@@ -82,7 +81,7 @@ export function harness(scenario: unknown = BASE_SCENARIO, options: { scopes?: s
     const form = new FormData();
     const text = typeof users === 'string' ? users : JSON.stringify(users);
     form.append('users', new Blob([text], { type: 'application/json' }), 'users.json');
-    form.append('connection_id', fields.connection_id ?? LEGACY_DB_ID);
+    form.append('connection_id', fields.connection_id ?? LEGACY_DB);
     for (const [k, v] of Object.entries(fields)) if (k !== 'connection_id') form.append(k, v);
     const encoded = new Response(form);
     const body = Buffer.from(await encoded.arrayBuffer());

@@ -4,7 +4,8 @@ import { DUPLICATED_USER_UPSERT_FALSE } from '../../src/sandbox/jobs.js';
 import { newProfile } from '../../src/sandbox/profile.js';
 import { parseScenario, ScenarioError } from '../../src/sandbox/scenario.js';
 import { Tenant } from '../../src/sandbox/state.js';
-import { BASE_SCENARIO, LEGACY_DB_ID, bodyOf, harness, type Harness } from './handler-harness.js';
+import { LEGACY_DB } from '../helpers/sandbox.js';
+import { BASE_SCENARIO, bodyOf, harness, type Harness } from './handler-harness.js';
 
 /**
  * The tenant's integrity: a user_id names one user across the tenant, and a store entry is never
@@ -68,7 +69,7 @@ describe('user_id uniqueness across the tenant', () => {
       ['x2@acme.com', 'DUPLICATED_USER'],
       ['x4@acme.com', 'DUPLICATED_USER'],
     ]);
-    expect(h.tenant.isGhost(h.tenant.connection(LEGACY_DB_ID)!, 'jane.doe@acme.com')).toBe(true);
+    expect(h.tenant.isGhost(h.tenant.connection(LEGACY_DB)!, 'jane.doe@acme.com')).toBe(true);
     expect(h.tenant.user('auth0|fresh-1')!.email).toBe('x3@acme.com');
   });
 
@@ -90,7 +91,7 @@ describe('user_id uniqueness across the tenant', () => {
     expect((await h.call('POST', '/__sandbox/interrupt', { json: { email: 'raj.patel@acme.com' } })).status).toBe(409);
     expect(bodyOf(await h.call('POST', '/__sandbox/login', { json: { email: 'raj.patel@acme.com', password: 'raj-pw' } }))).toMatchObject({ outcome: 'failed', reason: 'user_exists' });
     expect(h.tenant.user('auth0|legacy-1002')!.email).toBe('renamed@acme.com');
-    expect(h.tenant.storeEntry(h.tenant.connection(LEGACY_DB_ID)!, 'raj.patel@acme.com')).toBeUndefined();
+    expect(h.tenant.storeEntry(h.tenant.connection(LEGACY_DB)!, 'raj.patel@acme.com')).toBeUndefined();
   });
 
   it('addProfile throws on an existing user_id or an identity another profile holds (an internal invariant)', () => {
@@ -161,7 +162,7 @@ describe('scenario validation: user_ids are unique across the tenant', () => {
 describe('PATCH email and the internal store', () => {
   it('a social primary with a linked database identity: only the primary moves; the ghost at the new email is untouched', async () => {
     const h = harness(ACME);
-    const legacyDb = h.tenant.connection(LEGACY_DB_ID)!;
+    const legacyDb = h.tenant.connection(LEGACY_DB)!;
     const res = await h.call('PATCH', `/api/v2/users/${encodeURIComponent(PRIYA)}`, { json: { email: 'jane.doe@acme.com' } });
     expect(res.status).toBe(200);
     expect(bodyOf(res).email).toBe('jane.doe@acme.com');
@@ -196,7 +197,7 @@ describe('PATCH email and the internal store', () => {
 
   it('putStoreEntry never overwrites an entry owned by another user_id, nor gives a user_id a second entry', () => {
     const { tenant } = harness();
-    const legacyDb = tenant.connection(LEGACY_DB_ID)!;
+    const legacyDb = tenant.connection(LEGACY_DB)!;
     expect(() => tenant.putStoreEntry(legacyDb, { email: 'JANE.DOE@acme.com', user_id: 'auth0|someone-else', password: 'x' })).toThrow(/refusing to overwrite/);
     expect(() => tenant.putStoreEntry(legacyDb, { email: 'second@acme.com', user_id: 'auth0|legacy-1001' })).toThrow(/already has a store entry/);
     expect(tenant.storeEntry(legacyDb, 'jane.doe@acme.com')).toEqual({ email: 'jane.doe@acme.com', user_id: 'auth0|legacy-1001', password: 'jane-pw' });
@@ -221,7 +222,7 @@ describe('scopes: update:users_app_metadata alone', () => {
       expect(await h.call('PATCH', path, { json: body })).toEqual(forbidden);
     }
     expect(h.tenant.user(alice.user_id)!.email).toBe('alice.ng@acme.com');
-    expect(h.tenant.storeEntry(h.tenant.connection(LEGACY_DB_ID)!, 'alice.ng@acme.com')?.password).toBe('alice-pw');
+    expect(h.tenant.storeEntry(h.tenant.connection(LEGACY_DB)!, 'alice.ng@acme.com')?.password).toBe('alice-pw');
     // With update:users every attribute is allowed.
     const full = harness();
     expect((await full.call('PATCH', path, { json: { name: 'Alice', app_metadata: { a: 1 } } })).status).toBe(200);

@@ -1,7 +1,8 @@
 import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { DUPLICATED_USER_IN_FILE, DUPLICATED_USER_UPSERT_FALSE } from '../../src/sandbox/jobs.js';
-import { BASE_SCENARIO, LEGACY_DB_ID, bodyOf, harness, type Harness } from './handler-harness.js';
+import { LEGACY_DB } from '../helpers/sandbox.js';
+import { BASE_SCENARIO, bodyOf, harness, type Harness } from './handler-harness.js';
 
 async function finish(h: Harness, jobId: string) {
   h.clock.now += 1000;
@@ -21,7 +22,7 @@ describe('users import jobs', () => {
     expect(errors).toEqual({ status: 200, body: [{ user: jane, errors: [{ code: 'DUPLICATED_USER', message: 'The user already exist and upsert parameter is false' }] }] });
     expect((await h.call('GET', '/api/v2/users-by-email', { query: { email: 'jane.doe@acme.com' } })).body).toEqual([]);
 
-    expect((await h.call('DELETE', `/api/v2/connections/${LEGACY_DB_ID}/users`, { query: { email: 'jane.doe@acme.com' } })).status).toBe(204);
+    expect((await h.call('DELETE', `/api/v2/connections/${LEGACY_DB}/users`, { query: { email: 'jane.doe@acme.com' } })).status).toBe(204);
 
     const second = await h.importUsers([jane]);
     const secondJob = await finish(h, bodyOf(second).id);
@@ -40,7 +41,7 @@ describe('users import jobs', () => {
       'sapi:Create import users job',
       `sui:Users import job ${bodyOf(second).id}: 1 inserted, 0 updated, 0 failed`,
     ]);
-    expect(h.tenant.logs.all()[1]).toMatchObject({ connection: 'legacy-db', connection_id: LEGACY_DB_ID, date: '2024-05-02T10:00:00.300Z' });
+    expect(h.tenant.logs.all()[1]).toMatchObject({ connection: 'legacy-db', connection_id: LEGACY_DB, date: '2024-05-02T10:00:00.300Z' });
   });
 
   it('status moves pending → processing (percentage, time left) → completed with the clock, applying the import once', async () => {
@@ -53,7 +54,7 @@ describe('users import jobs', () => {
       status: 'pending',
       created_at: '2024-05-02T10:00:00.000Z',
       id,
-      connection_id: LEGACY_DB_ID,
+      connection_id: LEGACY_DB,
       upsert: false,
       external_id: 'batch-7',
       send_completion_email: false,
@@ -135,7 +136,7 @@ describe('users import jobs', () => {
       type: 'users_import',
       created_at: '2024-05-02T10:00:00.000Z',
       id: bodyOf(res).id,
-      connection_id: LEGACY_DB_ID,
+      connection_id: LEGACY_DB,
       status_details: 'Users file must be an array',
     });
     expect(h.tenant.logs.all().at(-1)).toMatchObject({ type: 'fui', description: 'Users file must be an array' });
@@ -203,10 +204,10 @@ describe('users export jobs', () => {
   it('completes with a sandbox location serving gzipped NDJSON of the connection\'s users', async () => {
     const h = harness();
     const res = await h.call('POST', '/api/v2/jobs/users-exports', {
-      json: { connection_id: LEGACY_DB_ID, format: 'json', fields: [{ name: 'email' }, { name: 'identities[0].connection', export_as: 'connection' }, { name: 'user_metadata.language', export_as: 'language' }] },
+      json: { connection_id: LEGACY_DB, format: 'json', fields: [{ name: 'email' }, { name: 'identities[0].connection', export_as: 'connection' }, { name: 'user_metadata.language', export_as: 'language' }] },
     });
     expect(res.status).toBe(201);
-    expect(bodyOf(res)).toMatchObject({ type: 'users_export', status: 'pending', connection_id: LEGACY_DB_ID, connection: 'legacy-db', format: 'json' });
+    expect(bodyOf(res)).toMatchObject({ type: 'users_export', status: 'pending', connection_id: LEGACY_DB, connection: 'legacy-db', format: 'json' });
     const job = await finish(h, bodyOf(res).id);
     expect(job.location).toBe(`https://127.0.0.1:4443/__sandbox/exports/${bodyOf(res).id}.json.gz`);
     const download = await h.call('GET', `/__sandbox/exports/${bodyOf(res).id}.json.gz`);

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { parseScenario } from '../../src/sandbox/scenario.js';
 import { Tenant } from '../../src/sandbox/state.js';
-import { BASE_SCENARIO, LEGACY_DB_ID, bodyOf, harness } from './handler-harness.js';
+import { LEGACY_DB } from '../helpers/sandbox.js';
+import { BASE_SCENARIO, bodyOf, harness } from './handler-harness.js';
 
 describe('Tenant.fromScenario', () => {
   it('keeps profiles, internal stores and the legacy store apart; a ghost is a store entry without a profile', () => {
@@ -22,7 +23,7 @@ describe('Tenant.fromScenario', () => {
     const upa = a.connectionNamed('Username-Password-Authentication')!;
     expect(upa.id).toMatch(/^con_[A-Za-z0-9]{16}$/);
     expect(b.connectionNamed('Username-Password-Authentication')!.id).toBe(upa.id);
-    expect(a.connectionNamed('legacy-db')!.id).toBe(LEGACY_DB_ID);
+    expect(a.connectionNamed('legacy-db')!.id).toBe(LEGACY_DB);
     const bob = a.usersWithEmail('bob.smith@acme.com')[0]!;
     expect(bob.email).toBe('bob.smith@acme.com'); // database emails are stored lowercased
     expect(bob.user_id).toMatch(/^auth0\|[0-9a-f]{24}$/);
@@ -51,7 +52,7 @@ describe('Tenant.fromScenario', () => {
     const legacyDb = h.tenant.connectionNamed('legacy-db')!;
     expect(h.tenant.storeEntry(legacyDb, 'sam@gmail.com')).toEqual({ email: 'sam@gmail.com', user_id: 'auth0|legacy-9' });
     expect(h.tenant.isGhost(legacyDb, 'sam@gmail.com')).toBe(false);
-    const res = await h.call('DELETE', `/api/v2/connections/${LEGACY_DB_ID}/users`, { query: { email: 'sam@gmail.com' } });
+    const res = await h.call('DELETE', `/api/v2/connections/${LEGACY_DB}/users`, { query: { email: 'sam@gmail.com' } });
     expect(res.status).toBe(204);
     expect(h.tenant.user('google-oauth2|111')!.identities.map((i) => i.connection)).toEqual(['google-oauth2']);
     expect(h.tenant.storeEntry(legacyDb, 'sam@gmail.com')).toBeUndefined();
@@ -243,7 +244,7 @@ describe('users endpoints', () => {
     expect(h.tenant.storeEntry(legacyDb, 'alice.ng@acme.com')).toBeUndefined();
     const [sapi, sdu] = h.tenant.logs.all().slice(-2);
     expect(sapi).toMatchObject({ type: 'sapi', description: 'Delete a User' });
-    expect(sdu).toMatchObject({ type: 'sdu', user_id: alice.user_id, user_name: 'alice.ng@acme.com', connection: 'legacy-db', connection_id: LEGACY_DB_ID });
+    expect(sdu).toMatchObject({ type: 'sdu', user_id: alice.user_id, user_name: 'alice.ng@acme.com', connection: 'legacy-db', connection_id: LEGACY_DB });
     // Deleting again is still a 204 (Auth0 does not 404 here), with no second sdu.
     expect((await h.call('DELETE', `/api/v2/users/${encodeURIComponent(alice.user_id)}`)).status).toBe(204);
     expect(h.tenant.logs.all().filter((l) => l.type === 'sdu')).toHaveLength(1);
@@ -252,7 +253,7 @@ describe('users endpoints', () => {
   it('DELETE /connections/:id/users?email= removes a ghost (case-insensitively); 400 for unknown connection or missing email', async () => {
     const h = harness();
     const legacyDb = h.tenant.connectionNamed('legacy-db')!;
-    const res = await h.call('DELETE', `/api/v2/connections/${LEGACY_DB_ID}/users`, { query: { email: 'JANE.DOE@acme.com' } });
+    const res = await h.call('DELETE', `/api/v2/connections/${LEGACY_DB}/users`, { query: { email: 'JANE.DOE@acme.com' } });
     expect(res.status).toBe(204);
     expect(h.tenant.storeEntry(legacyDb, 'jane.doe@acme.com')).toBeUndefined();
     expect(h.tenant.logs.all().at(-1)).toMatchObject({ type: 'sapi', description: 'Delete a connection user' });
@@ -260,9 +261,9 @@ describe('users endpoints', () => {
       status: 400,
       body: { statusCode: 400, error: 'Bad Request', message: 'The connection does not exist.', errorCode: 'inexistent_connection' },
     });
-    expect((await h.call('DELETE', `/api/v2/connections/${LEGACY_DB_ID}/users`)).status).toBe(400);
+    expect((await h.call('DELETE', `/api/v2/connections/${LEGACY_DB}/users`)).status).toBe(400);
     // A healthy user: store entry and profile both go.
-    await h.call('DELETE', `/api/v2/connections/${LEGACY_DB_ID}/users`, { query: { email: 'alice.ng@acme.com' } });
+    await h.call('DELETE', `/api/v2/connections/${LEGACY_DB}/users`, { query: { email: 'alice.ng@acme.com' } });
     expect(h.tenant.usersWithEmail('alice.ng@acme.com')).toEqual([]);
     expect(h.tenant.logs.all().at(-1)).toMatchObject({ type: 'sdu', user_name: 'alice.ng@acme.com' });
   });
@@ -273,12 +274,12 @@ describe('connections endpoints', () => {
     const h = harness();
     const first = await h.call('GET', '/api/v2/connections', { query: { include_totals: 'true', take: '1' } });
     expect(bodyOf(first).connections.map((c: any) => c.name)).toEqual(['legacy-db']);
-    expect(bodyOf(first).next).toBe(LEGACY_DB_ID);
+    expect(bodyOf(first).next).toBe(LEGACY_DB);
     expect(bodyOf(first).connections[0].enabled_clients).toBeUndefined();
     const second = await h.call('GET', '/api/v2/connections', { query: { take: '1', from: bodyOf(first).next } });
     expect(bodyOf(second)).toEqual({ connections: [expect.objectContaining({ name: 'Username-Password-Authentication' })] });
     const byName = await h.call('GET', '/api/v2/connections', { query: { strategy: ['auth0'], name: 'legacy-db', take: '50' } });
-    expect(bodyOf(byName).connections.map((c: any) => c.id)).toEqual([LEGACY_DB_ID]);
+    expect(bodyOf(byName).connections.map((c: any) => c.id)).toEqual([LEGACY_DB]);
     const none = await h.call('GET', '/api/v2/connections', { query: { strategy: 'github', take: '50' } });
     expect(bodyOf(none)).toEqual({ connections: [] });
   });
@@ -291,11 +292,11 @@ describe('connections endpoints', () => {
       message: 'The connection does not exist.',
       errorCode: 'inexistent_connection',
     });
-    const patched = await h.call('PATCH', `/api/v2/connections/${LEGACY_DB_ID}`, { json: { options: { import_mode: true }, display_name: 'Legacy' } });
-    expect(bodyOf(patched)).toMatchObject({ id: LEGACY_DB_ID, name: 'legacy-db', display_name: 'Legacy', options: { import_mode: true } });
+    const patched = await h.call('PATCH', `/api/v2/connections/${LEGACY_DB}`, { json: { options: { import_mode: true }, display_name: 'Legacy' } });
+    expect(bodyOf(patched)).toMatchObject({ id: LEGACY_DB, name: 'legacy-db', display_name: 'Legacy', options: { import_mode: true } });
     expect(bodyOf(patched).options.customScripts).toBeUndefined();
-    expect(h.tenant.importsFromLegacy(h.tenant.connection(LEGACY_DB_ID)!)).toBe(false);
-    expect(bodyOf(await h.call('PATCH', `/api/v2/connections/${LEGACY_DB_ID}`, { json: { name: 'renamed' } })).message).toBe(
+    expect(h.tenant.importsFromLegacy(h.tenant.connection(LEGACY_DB)!)).toBe(false);
+    expect(bodyOf(await h.call('PATCH', `/api/v2/connections/${LEGACY_DB}`, { json: { name: 'renamed' } })).message).toBe(
       "Payload validation error: 'Additional properties not allowed: name'",
     );
   });
@@ -304,15 +305,15 @@ describe('connections endpoints', () => {
 describe('password change tickets', () => {
   it('refuses user_id with connection_id, 404s unknown users, and issues tickets for ghosts and legacy users', async () => {
     const h = harness();
-    expect(bodyOf(await h.call('POST', '/api/v2/tickets/password-change', { json: { user_id: 'auth0|x', connection_id: LEGACY_DB_ID, email: 'a@b.co' } })).message).toBe(
+    expect(bodyOf(await h.call('POST', '/api/v2/tickets/password-change', { json: { user_id: 'auth0|x', connection_id: LEGACY_DB, email: 'a@b.co' } })).message).toBe(
       'You cannot send user_id when specifying a connection_id',
     );
     expect(await h.call('POST', '/api/v2/tickets/password-change', { json: { user_id: 'auth0|nope' } })).toEqual({
       status: 404,
       body: { statusCode: 404, error: 'Not Found', message: 'User not found.', errorCode: 'inexistent_user' },
     });
-    expect((await h.call('POST', '/api/v2/tickets/password-change', { json: { connection_id: LEGACY_DB_ID, email: 'nobody@acme.com' } })).status).toBe(404);
-    const ghost = await h.call('POST', '/api/v2/tickets/password-change', { json: { connection_id: LEGACY_DB_ID, email: 'jane.doe@acme.com' } });
+    expect((await h.call('POST', '/api/v2/tickets/password-change', { json: { connection_id: LEGACY_DB, email: 'nobody@acme.com' } })).status).toBe(404);
+    const ghost = await h.call('POST', '/api/v2/tickets/password-change', { json: { connection_id: LEGACY_DB, email: 'jane.doe@acme.com' } });
     expect(ghost.status).toBe(201);
     expect(bodyOf(ghost).ticket).toMatch(/^https:\/\/127\.0\.0\.1:4443\/__sandbox\/reset-password\?ticket=[A-Za-z0-9]{32}$/);
     const alice = h.tenant.usersWithEmail('alice.ng@acme.com')[0]!;
