@@ -70,3 +70,24 @@ export class InterruptedError extends UnstickError {
     super(message, ExitCode.interrupted);
   }
 }
+
+/** The tenant cannot be reached: DNS, TLS, refused or reset connections. Names the host. */
+export class TenantUnreachableError extends UnstickError {
+  constructor(message: string, options?: { cause?: unknown; hint?: string }) {
+    super(message, ExitCode.unavailable, options);
+  }
+}
+
+/** Rate limits or server errors that outlasted the retries: running again later should work. */
+export class TemporaryFailureError extends UnstickError {
+  constructor(message: string, options?: { cause?: unknown; hint?: string }) {
+    super(message, ExitCode.tempFail, options);
+  }
+}
+
+/** The credentials were refused, or the token lacks a scope (named in the message when Auth0 names it). */
+export class NotAuthorizedError extends UnstickError {
+  constructor(message: string, options?: { cause?: unknown; hint?: string }) {
+    super(message, ExitCode.noPerm, options);
+  }
+}

@@ -1,0 +1,171 @@
+import { ManagementClient } from 'auth0';
+import { InterruptedError } from '../errors.js';
+import type { TenantConfig } from './config.js';
+import { fromManagementError, TenantApiError } from './errors.js';
+import { Pacer, type PacerOptions } from './pacer.js';
+import type { ConnectionInfo, Identity, ImportJob, ImportJobError, TenantApi, TenantLogRecord, UserProfile } from './types.js';
+
+export interface OpenTenantOptions {
+  signal?: AbortSignal;
+  pacer?: Pacer;
+  /** Used when no pacer is given. */
+  pacing?: PacerOptions;
+  /** The fetch the pacer wraps (default: the global fetch). */
+  fetch?: typeof fetch;
+  timeoutSeconds?: number;
+}
+
+/** The tenant through the official SDK, with unstick's pacer as its fetch and the SDK's own retries off. */
+export function openTenant(config: TenantConfig, options: OpenTenantOptions = {}): TenantApi & { pacer: Pacer } {
+  const pacer = options.pacer ?? new Pacer({ ...options.pacing, ...(options.signal ? { signal: options.signal } : {}) });
+  const base = {
+    domain: config.domain,
+    fetch: pacer.wrap(options.fetch ?? fetch),
+    maxRetries: 0,
+    timeoutInSeconds: options.timeoutSeconds ?? 60,
+  };
+  const sdk =
+    config.auth.kind === 'token'
+      ? new ManagementClient({ ...base, token: config.auth.token })
+      : new ManagementClient({ ...base, clientId: config.auth.clientId, clientSecret: config.auth.clientSecret });
+  const request = options.signal ? { abortSignal: options.signal } : {};
+  const host = config.domain;
+  const call = async <T>(operation: string, fn: () => Promise<T>): Promise<T> => {
+    try {
+      return await fn();
+    } catch (err) {
+      // An aborted request surfaces from the SDK as a network error: it is Ctrl+C, not the network.
+      if (options.signal?.aborted) throw new InterruptedError();
+      throw fromManagementError(err, operation, host);
+    }
+  };
+  const notFoundAsNull = async <T>(operation: string, fn: () => Promise<T>): Promise<T | null> => {
+    try {
+      return await call(operation, fn);
+    } catch (err) {
+      if (err instanceof TenantApiError && err.status === 404) return null;
+      throw err;
+    }
+  };
+
+  return {
+    domain: config.domain,
+    pacer,
+
+    usersByEmail: (email) =>
+      call(`look up ${email}`, async () => (await sdk.users.listUsersByEmail({ email }, request)).map((u) => toProfile(u as unknown as Record<string, unknown>))),
+
+    getUser: (userId) => notFoundAsNull(`read user ${userId}`, async () => toProfile((await sdk.users.get(userId, {}, request)) as unknown as Record<string, unknown>)),
+
+    deleteUser: (userId) => call(`Delete a User ${userId}`, async () => void (await sdk.users.delete(userId, request))),
+
+    deleteConnectionUser: (connectionId, email) =>
+      call(`Delete a Connection User ${email}`, async () => void (await sdk.connections.users.deleteByEmail(connectionId, { email }, request))),
+
+    databaseConnections: () =>
+      call('list database connections', async () => {
+        const out: ConnectionInfo[] = [];
+        const page = await sdk.connections.list({ strategy: ['auth0'] }, request);
+        for await (const c of page) out.push(toConnection(c as unknown as Record<string, unknown>));
+        return out;
+      }),
+
+    findConnection: async (idOrName) => {
+      if (/^con_[A-Za-z0-9]+$/.test(idOrName)) {
+        return notFoundAsNull(`read connection ${idOrName}`, async () => toConnection((await sdk.connections.get(idOrName, {}, request)) as unknown as Record<string, unknown>));
+      }
+      return call(`find connection ${idOrName}`, async () => {
+        const page = await sdk.connections.list({ name: idOrName }, request);
+        for await (const c of page) {
+          const connection = toConnection(c as unknown as Record<string, unknown>);
+          if (connection.name === idOrName) return connection;
+        }
+        return null;
+      });
+    },
+
+    passwordChangeTicket: ({ connectionId, email }) =>
+      call(`create a password-change ticket for ${email}`, async () => {
+        const res = await sdk.tickets.changePassword({ connection_id: connectionId, email }, request);
+        if (!res.ticket) throw new TenantApiError('Auth0 created no ticket URL', null, null, false);
+        return res.ticket;
+      }),
+
+    createImportJob: ({ connectionId, users, externalId }) =>
+      call('create an import job', async () =>
+        toJob(
+          (await sdk.jobs.usersImports.create(
+            { users, connection_id: connectionId, upsert: false, send_completion_email: false, ...(externalId ? { external_id: externalId } : {}) },
+            request,
+          )) as unknown as Record<string, unknown>,
+        ),
+      ),
+
+    getJob: (jobId) => call(`read job ${jobId}`, async () => toJob((await sdk.jobs.get(jobId, request)) as unknown as Record<string, unknown>)),
+
+    jobErrors: (jobId) =>
+      call(`read the errors of job ${jobId}`, async () => {
+        const body = (await sdk.jobs.errors.get(jobId, request)) as unknown;
+        // 204 (no errors), an array of per-user errors, or the job itself when it failed as a whole.
+        if (!Array.isArray(body)) return [];
+        return body.map((entry: Record<string, unknown>): ImportJobError => {
+          const user = (entry.user ?? {}) as Record<string, unknown>;
+          const errors = Array.isArray(entry.errors) ? (entry.errors as Array<Record<string, unknown>>) : [];
+          return {
+            email: typeof user.email === 'string' ? user.email.trim().toLowerCase() : null,
+            errors: errors.map((e) => ({ code: String(e.code ?? ''), message: String(e.message ?? '') })),
+          };
+        });
+      }),
+
+    searchLogs: (q, perPage = 100) =>
+      call('search the tenant logs', async () => {
+        // The v7 SDK's `search` parameter is not what Auth0 reads: send `q` as Auth0 documents it.
+        const page = await sdk.logs.list({ per_page: perPage, sort: 'date:-1' }, { ...request, queryParams: { q } });
+        return page.data as unknown as TenantLogRecord[];
+      }),
+  };
+}
+
+export function toProfile(raw: Record<string, unknown>): UserProfile {
+  const identities = Array.isArray(raw.identities) ? (raw.identities as Array<Record<string, unknown>>) : [];
+  return {
+    user_id: String(raw.user_id ?? ''),
+    email: typeof raw.email === 'string' ? raw.email : null,
+    identities: identities.map(
+      (i): Identity => ({ connection: String(i.connection ?? ''), provider: String(i.provider ?? ''), user_id: String(i.user_id ?? ''), isSocial: i.isSocial === true }),
+    ),
+    logins_count: typeof raw.logins_count === 'number' ? raw.logins_count : null,
+    last_login: typeof raw.last_login === 'string' ? raw.last_login : null,
+    created_at: typeof raw.created_at === 'string' ? raw.created_at : null,
+    user_metadata: isObject(raw.user_metadata) ? raw.user_metadata : {},
+    app_metadata: isObject(raw.app_metadata) ? raw.app_metadata : {},
+    raw,
+  };
+}
+
+export function toConnection(raw: Record<string, unknown>): ConnectionInfo {
+  const options = isObject(raw.options) ? raw.options : {};
+  return {
+    id: String(raw.id ?? ''),
+    name: String(raw.name ?? ''),
+    strategy: String(raw.strategy ?? ''),
+    customDatabase: options.enabledDatabaseCustomization === true,
+    importMode: options.import_mode === true,
+  };
+}
+
+function toJob(raw: Record<string, unknown>): ImportJob {
+  const s = isObject(raw.summary) ? raw.summary : null;
+  return {
+    id: String(raw.id ?? ''),
+    status: String(raw.status ?? ''),
+    connectionId: typeof raw.connection_id === 'string' ? raw.connection_id : null,
+    summary: s ? { inserted: Number(s.inserted ?? 0), updated: Number(s.updated ?? 0), failed: Number(s.failed ?? 0), total: Number(s.total ?? 0) } : null,
+    statusDetails: typeof raw.status_details === 'string' ? raw.status_details : null,
+  };
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}

@@ -1,0 +1,237 @@
+import { InterruptedError, TenantUnreachableError } from '../errors.js';
+
+/**
+ * One pacer wraps the SDK's `fetch`: it sees every request (the token request included) and every
+ * response's `x-ratelimit-*` headers, so unstick, not the SDK, owns waiting and retrying.
+ * - Before sending, a request waits while its bucket is known to be empty (remaining 0, reset ahead).
+ * - 429: wait for `x-ratelimit-reset` (epoch seconds), then try again; a 429 means "not processed".
+ * - 5xx, 408, dropped or refused connections: retried with exponential backoff and full jitter, a
+ *   bounded number of times, but only when repeating the request cannot repeat harm. A POST that
+ *   creates something is never repeated blindly: its failure is returned (or thrown as
+ *   OutcomeUnknownError) so the caller can look first whether it took effect.
+ */
+export interface PacerOptions {
+  now?: () => number;
+  /** Must reject with InterruptedError when `signal` aborts. */
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+  random?: () => number;
+  /** Retries after 5xx/408/network errors (429s have their own budget). */
+  maxRetries?: number;
+  /** Waits for a rate-limit reset before giving up. */
+  maxRateLimitWaits?: number;
+  baseDelayMs?: number;
+  maxDelayMs?: number;
+  /** Longest single wait for a rate-limit reset. */
+  maxResetWaitMs?: number;
+  /** Which rate-limit bucket a request draws from (Auth0 limits per endpoint group). */
+  bucketOf?: (method: string, url: URL) => string;
+  signal?: AbortSignal;
+  /** Told about every wait, for progress output. */
+  onWait?: (wait: PacerWait) => void;
+}
+
+export interface PacerWait {
+  reason: 'rate-limit' | 'retry';
+  ms: number;
+  bucket: string;
+  method: string;
+  path: string;
+  status: number | null;
+}
+
+/** A request whose effect is unknown: the connection dropped (or the server failed) after it was sent. */
+export class OutcomeUnknownError extends Error {
+  constructor(
+    readonly method: string,
+    readonly path: string,
+    readonly detail: string,
+  ) {
+    super(`${method} ${path}: ${detail}; it may or may not have taken effect`);
+    this.name = 'OutcomeUnknownError';
+  }
+}
+
+interface BucketState {
+  remaining: number | null;
+  /** ms epoch when the bucket gets tokens again. */
+  resetAt: number;
+}
+
+export interface PacerStats {
+  requests: number;
+  retries: number;
+  rateLimitWaits: number;
+  waitedMs: number;
+  buckets: Record<string, { remaining: number | null; resetAt: number }>;
+}
+
+export class Pacer {
+  private readonly now: () => number;
+  private readonly sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
+  private readonly random: () => number;
+  private readonly buckets = new Map<string, BucketState>();
+  private readonly counters = { requests: 0, retries: 0, rateLimitWaits: 0, waitedMs: 0 };
+
+  constructor(private readonly options: PacerOptions = {}) {
+    this.now = options.now ?? Date.now;
+    this.sleep = options.sleep ?? abortableSleep;
+    this.random = options.random ?? Math.random;
+  }
+
+  stats(): PacerStats {
+    return { ...this.counters, buckets: Object.fromEntries([...this.buckets].map(([k, v]) => [k, { ...v }])) };
+  }
+
+  /** A `fetch` with pacing and the retry policy around `inner`. */
+  wrap(inner: typeof fetch): typeof fetch {
+    return (input, init) => this.send(inner, input, init);
+  }
+
+  private async send(inner: typeof fetch, input: Parameters<typeof fetch>[0], init: RequestInit | undefined): Promise<Response> {
+    const url = new URL(input instanceof Request ? input.url : String(input));
+    const method = (init?.method ?? (input instanceof Request ? input.method : 'GET')).toUpperCase();
+    const bucket = this.options.bucketOf?.(method, url) ?? 'management';
+    const repeatable = isRepeatable(method, url);
+    let retries = 0;
+    let rateLimitWaits = 0;
+    for (;;) {
+      await this.admit(bucket, method, url);
+      this.counters.requests++;
+      let response: Response;
+      try {
+        response = await inner(input, init);
+      } catch (err) {
+        if (this.options.signal?.aborted || init?.signal?.aborted) throw err;
+        const failure = networkFailure(err, url);
+        if (failure.fatal) throw new TenantUnreachableError(failure.message, { cause: err });
+        if (!failure.notSent && !repeatable) throw new OutcomeUnknownError(method, url.pathname, failure.message);
+        if (retries >= (this.options.maxRetries ?? 4)) {
+          throw new TenantUnreachableError(`${failure.message} (after ${retries + 1} attempts)`, { cause: err, hint: `check the network and AUTH0_DOMAIN (${url.host})` });
+        }
+        await this.wait('retry', this.backoff(retries++), bucket, method, url, null);
+        continue;
+      }
+      this.observe(bucket, response);
+      const decision = decideRetry(response.status, repeatable);
+      if (decision === 'rate-limit' && rateLimitWaits < (this.options.maxRateLimitWaits ?? 8)) {
+        rateLimitWaits++;
+        await discard(response);
+        await this.wait('rate-limit', this.resetWait(bucket, rateLimitWaits), bucket, method, url, 429);
+        continue;
+      }
+      if (decision === 'retry' && retries < (this.options.maxRetries ?? 4)) {
+        await discard(response);
+        await this.wait('retry', this.backoff(retries++), bucket, method, url, response.status);
+        continue;
+      }
+      return response;
+    }
+  }
+
+  /** Waits while the bucket is known to be empty; then counts the request against it. */
+  private async admit(bucket: string, method: string, url: URL): Promise<void> {
+    const state = this.buckets.get(bucket);
+    if (!state || state.remaining === null) return;
+    if (state.remaining <= 0) {
+      const ms = state.resetAt - this.now();
+      if (ms > 0) await this.wait('rate-limit', Math.min(ms + this.jitter(100), this.options.maxResetWaitMs ?? 60_000), bucket, method, url, null);
+      state.remaining = null; // unknown until the next response says
+      return;
+    }
+    state.remaining--;
+  }
+
+  private observe(bucket: string, response: Response): void {
+    const remaining = Number(response.headers.get('x-ratelimit-remaining'));
+    const reset = Number(response.headers.get('x-ratelimit-reset'));
+    if (!response.headers.has('x-ratelimit-remaining') || !Number.isFinite(remaining)) return;
+    const resetAt = Number.isFinite(reset) && reset > 0 ? reset * 1000 : this.now() + 1000;
+    this.buckets.set(bucket, { remaining: response.status === 429 ? 0 : remaining, resetAt });
+  }
+
+  private resetWait(bucket: string, attempt: number): number {
+    const state = this.buckets.get(bucket);
+    const untilReset = state ? state.resetAt - this.now() : 0;
+    // The reset header has a one-second resolution: add a little, and more on each repeated 429.
+    const ms = untilReset > 0 ? untilReset + this.jitter(250) : this.backoff(attempt - 1);
+    if (state) state.remaining = null;
+    return Math.min(ms, this.options.maxResetWaitMs ?? 60_000);
+  }
+
+  private backoff(retry: number): number {
+    const base = this.options.baseDelayMs ?? 500;
+    const cap = Math.min(this.options.maxDelayMs ?? 20_000, base * 2 ** retry);
+    // "Full jitter" (half fixed, half random) keeps concurrent workers from retrying in lockstep.
+    return Math.round(cap / 2 + this.random() * (cap / 2));
+  }
+
+  private jitter(ms: number): number {
+    return Math.round(this.random() * ms);
+  }
+
+  private async wait(reason: PacerWait['reason'], ms: number, bucket: string, method: string, url: URL, status: number | null): Promise<void> {
+    if (reason === 'rate-limit') this.counters.rateLimitWaits++;
+    else this.counters.retries++;
+    this.counters.waitedMs += ms;
+    this.options.onWait?.({ reason, ms, bucket, method, path: url.pathname, status });
+    await this.sleep(ms, this.options.signal);
+  }
+}
+
+/** The retry decision for a response, pure. */
+export function decideRetry(status: number, repeatable: boolean): 'rate-limit' | 'retry' | 'done' {
+  if (status === 429) return 'rate-limit';
+  if ((status >= 500 || status === 408) && repeatable) return 'retry';
+  return 'done';
+}
+
+/** GET, DELETE, PUT and PATCH (with the same body) can be repeated; so can the token request. POSTs that create cannot. */
+export function isRepeatable(method: string, url: URL): boolean {
+  if (method !== 'POST') return true;
+  return url.pathname === '/oauth/token';
+}
+
+interface NetworkFailure {
+  message: string;
+  /** The request never left (refused, DNS): repeating it cannot repeat an effect. */
+  notSent: boolean;
+  /** No retry will help (TLS trust, unknown host). */
+  fatal: boolean;
+}
+
+export function networkFailure(err: unknown, url: URL): NetworkFailure {
+  const cause = (err as { cause?: { code?: string; message?: string } })?.cause;
+  const code = cause?.code ?? (err as { code?: string })?.code ?? '';
+  const host = url.host;
+  if (code === 'ENOTFOUND') return { message: `cannot resolve ${host} (DNS: ${code})`, notSent: true, fatal: true };
+  if (code === 'EAI_AGAIN') return { message: `cannot resolve ${host} right now (DNS: ${code})`, notSent: true, fatal: false };
+  if (code === 'ECONNREFUSED') return { message: `${host} refused the connection`, notSent: true, fatal: false };
+  if (/CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS|ERR_SSL|HOSTNAME_MISMATCH/i.test(code)) {
+    return { message: `TLS to ${host} failed (${code}): the certificate is not trusted`, notSent: true, fatal: true };
+  }
+  const detail = cause?.message ?? (err instanceof Error ? err.message : String(err));
+  return { message: `the connection to ${host} failed (${code || detail})`, notSent: false, fatal: false };
+}
+
+async function discard(response: Response): Promise<void> {
+  try {
+    await response.body?.cancel();
+  } catch {
+    // nothing to free
+  }
+}
+
+export function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
+  if (signal?.aborted) return Promise.reject(new InterruptedError());
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(new InterruptedError());
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}

@@ -1,0 +1,71 @@
+/**
+ * What unstick knows of a tenant, in its own words: no SDK type leaks out of src/tenant, so the repair
+ * engine and its fixtures stay independent of the SDK's generated shapes.
+ */
+export interface Identity {
+  connection: string;
+  provider: string;
+  user_id: string;
+  isSocial: boolean;
+}
+
+export interface UserProfile {
+  user_id: string;
+  email: string | null;
+  identities: Identity[];
+  logins_count: number | null;
+  last_login: string | null;
+  created_at: string | null;
+  user_metadata: Record<string, unknown>;
+  app_metadata: Record<string, unknown>;
+  /** The profile exactly as the API returned it: what a backup keeps. */
+  raw: Record<string, unknown>;
+}
+
+export interface ConnectionInfo {
+  id: string;
+  name: string;
+  strategy: string;
+  /** "Use my own database" (options.enabledDatabaseCustomization). */
+  customDatabase: boolean;
+  /** "Import Users to Auth0" (options.import_mode). */
+  importMode: boolean;
+}
+
+export interface ImportJob {
+  id: string;
+  status: string;
+  connectionId: string | null;
+  summary: { inserted: number; updated: number; failed: number; total: number } | null;
+  statusDetails: string | null;
+}
+
+export interface ImportJobError {
+  email: string | null;
+  errors: Array<{ code: string; message: string }>;
+}
+
+export interface TenantLogRecord {
+  [key: string]: unknown;
+}
+
+/** The narrow door to Auth0 that repair, inspect and batch use. Every call is paced and retried per policy. */
+export interface TenantApi {
+  readonly domain: string;
+  usersByEmail(email: string): Promise<UserProfile[]>;
+  /** null when no profile holds the id. */
+  getUser(userId: string): Promise<UserProfile | null>;
+  /** Delete a User: 204 whether or not the id exists (Auth0's documented behaviour). */
+  deleteUser(userId: string): Promise<void>;
+  /** Delete a Connection User (the internal store entry and any profile on that connection). */
+  deleteConnectionUser(connectionId: string, email: string): Promise<void>;
+  databaseConnections(): Promise<ConnectionInfo[]>;
+  /** By id (con_...) or by name; null when there is none. */
+  findConnection(idOrName: string): Promise<ConnectionInfo | null>;
+  passwordChangeTicket(input: { connectionId: string; email: string }): Promise<string>;
+  createImportJob(input: { connectionId: string; users: Buffer; externalId?: string }): Promise<ImportJob>;
+  getJob(jobId: string): Promise<ImportJob>;
+  jobErrors(jobId: string): Promise<ImportJobError[]>;
+  /** Newest first; one page of a `GET /logs` search (`q` in Auth0's log search syntax). */
+  searchLogs(q: string, perPage?: number): Promise<TenantLogRecord[]>;
+}
