@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { ApiError, type SandboxResponse } from './http.js';
+import { ApiError, type SandboxResponse } from './contract.js';
 
 /** Every scope the sandbox checks; the default client gets them all. */
 export const ALL_SCOPES = [

@@ -1,6 +1,6 @@
 import { gzipSync } from 'node:zlib';
 import { EMAIL_PATTERN, isPlainObject, publicUser, type ImportedHash, type Profile } from './profile.js';
-import type { Connection, Tenant } from './state.js';
+import type { Connection, SandboxTenant } from './state.js';
 
 /**
  * Import and export jobs. Status is computed from the clock: `pending` for `pendingMs`, `processing`
@@ -76,7 +76,7 @@ export class JobBoard {
   /** Jobs not yet applied: what each request looks at, instead of every job. */
   private readonly unsettled = new Set<Job>();
 
-  constructor(private readonly tenant: Tenant) {}
+  constructor(private readonly tenant: SandboxTenant) {}
 
   createImport(input: Pick<ImportJob, 'connectionId' | 'upsert' | 'sendCompletionEmail' | 'usersText'> & { externalId?: string }): ImportJob {
     return this.register({ ...this.base(), type: 'users_import', errors: [], ...input });

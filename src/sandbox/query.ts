@@ -1,4 +1,4 @@
-import { ApiError } from './http.js';
+import { ApiError } from './contract.js';
 
 /**
  * The Lucene subset Auth0 accepts in `q` (user search v3 and log search): `field:value`,

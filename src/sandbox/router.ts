@@ -1,4 +1,4 @@
-import { ApiError, type Route } from './http.js';
+import { ApiError, type Route } from './contract.js';
 
 interface CompiledRoute extends Route {
   regex: RegExp;

@@ -125,7 +125,7 @@ export interface ScenarioIds {
 
 /**
  * The one derivation of scenario ids, used both by validation (user_ids are unique across the
- * tenant) and by `Tenant.fromScenario`:
+ * tenant) and by `SandboxTenant.fromScenario`:
  * - legacy users: the given `user_id`, else `legacy-<hash of the email>`;
  * - users: the given `user_id` (the provider prefix added unless it has one), else the legacy id
  *   when the connection imports from a legacy store that has the email, else a stable hash;

@@ -3,12 +3,12 @@ import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { defaultClient, TokenIssuer, withScopes, type Client } from './clients.js';
 import { FaultInjector, parseFaults, type FaultSpec } from './faults.js';
-import { ApiError, reasonPhrase, type SandboxRequest, type SandboxResponse } from './http.js';
+import { ApiError, reasonPhrase, type SandboxRequest, type SandboxResponse } from './contract.js';
 import { TokenBucket } from './rate-limit.js';
 import { Router } from './router.js';
 import { allRoutes } from './routes/index.js';
 import { parseScenario, ScenarioError, type Scenario } from './scenario.js';
-import { Tenant } from './state.js';
+import { SandboxTenant } from './state.js';
 import { ensureCertificates } from './tls.js';
 import { parseTarget, queryObject, readBody, send } from './wire.js';
 
@@ -42,7 +42,7 @@ export interface RunningSandbox {
   clientSecret: string;
   caCertPath: string;
   /** The live state (for in-process tests). */
-  readonly tenant: Tenant;
+  readonly tenant: SandboxTenant;
   readonly journal: readonly JournalEntry[];
   close(): Promise<void>;
 }
@@ -61,14 +61,14 @@ export async function startSandbox(options: SandboxOptions): Promise<RunningSand
 
   let scenario = options.scenario;
   let domain = '';
-  let tenant!: Tenant;
+  let tenant!: SandboxTenant;
   let router = new Router([]);
   let faults = new FaultInjector([]);
   let bucket: TokenBucket | null = null;
   const load = (next: Scenario) => {
     scenario = next;
     clients = next.clients?.length ? next.clients.map(withScopes) : [fallbackClient];
-    tenant = Tenant.fromScenario(next, { now, random: options.random, baseUrl: `https://${domain}` });
+    tenant = SandboxTenant.fromScenario(next, { now, random: options.random, baseUrl: `https://${domain}` });
     router = new Router(allRoutes(tenant));
     faults = new FaultInjector(next.faults ?? [], options.random);
     bucket = next.rateLimit ? new TokenBucket(next.rateLimit, now) : null;

@@ -35,7 +35,7 @@ export interface LegacyUser {
   app_metadata: Record<string, unknown>;
 }
 
-export interface TenantOptions {
+export interface SandboxTenantOptions {
   now?: () => number;
   random?: () => number;
   /** Origin of the sandbox, for export locations and ticket URLs. */
@@ -44,7 +44,7 @@ export interface TenantOptions {
 
 const ALPHANUMERIC = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 
-export class Tenant {
+export class SandboxTenant {
   readonly now: () => number;
   readonly random: () => number;
   readonly baseUrl: string;
@@ -69,7 +69,7 @@ export class Tenant {
 
   constructor(
     readonly name: string,
-    options: TenantOptions = {},
+    options: SandboxTenantOptions = {},
     readonly jobTiming: JobTiming = DEFAULT_JOB_TIMING,
   ) {
     this.now = options.now ?? Date.now;
@@ -79,8 +79,8 @@ export class Tenant {
     this.jobs = new JobBoard(this);
   }
 
-  static fromScenario(scenario: Scenario, options: TenantOptions = {}): Tenant {
-    const tenant = new Tenant(scenario.tenant, options, scenario.jobs);
+  static fromScenario(scenario: Scenario, options: SandboxTenantOptions = {}): SandboxTenant {
+    const tenant = new SandboxTenant(scenario.tenant, options, scenario.jobs);
     const createdAt = new Date(tenant.now()).toISOString();
     const ids = scenarioIds(scenario);
     for (const c of scenario.connections) {

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { ApiError, type SandboxResponse } from './http.js';
+import { ApiError, type SandboxResponse } from './contract.js';
 
 const MAX_BODY = 2 * 1024 * 1024;
 

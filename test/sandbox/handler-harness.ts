@@ -1,13 +1,13 @@
-import type { Route, SandboxResponse } from '../../src/sandbox/http.js';
-import { ApiError } from '../../src/sandbox/http.js';
+import type { Route, SandboxResponse } from '../../src/sandbox/contract.js';
+import { ApiError } from '../../src/sandbox/contract.js';
 import { allRoutes } from '../../src/sandbox/routes/index.js';
 import { parseScenario } from '../../src/sandbox/scenario.js';
-import { Tenant } from '../../src/sandbox/state.js';
+import { SandboxTenant } from '../../src/sandbox/state.js';
 import { LEGACY_DB } from '../helpers/sandbox.js';
 
 /** Calls route handlers directly (no HTTP): matches the pattern, builds a SandboxRequest, turns ApiError into its body. */
 export interface Harness {
-  tenant: Tenant;
+  tenant: SandboxTenant;
   clock: { now: number };
   call(method: Route['method'], path: string, init?: { query?: Record<string, string | string[]>; json?: unknown; body?: Buffer; contentType?: string }): Promise<SandboxResponse>;
   importUsers(users: unknown, fields?: Record<string, string>): Promise<SandboxResponse>;
@@ -47,7 +47,7 @@ export function harness(scenario: unknown = BASE_SCENARIO, options: { scopes?: s
     seed = (seed * 16807) % 2147483647;
     return (seed - 1) / 2147483646;
   };
-  const tenant = Tenant.fromScenario(parseScenario(JSON.stringify(scenario), 'test.json'), { now: () => clock.now, random, baseUrl: 'https://127.0.0.1:4443' });
+  const tenant = SandboxTenant.fromScenario(parseScenario(JSON.stringify(scenario), 'test.json'), { now: () => clock.now, random, baseUrl: 'https://127.0.0.1:4443' });
   const routes = allRoutes(tenant).map((r) => ({ ...r, regex: new RegExp(`^${r.pattern.replace(/:(\w+)/g, '(?<$1>[^/]+)')}$`) }));
   const scopes = new Set(options.scopes ?? ALL_TEST_SCOPES);
 

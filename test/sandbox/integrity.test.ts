@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { DUPLICATED_USER_UPSERT_FALSE } from '../../src/sandbox/jobs.js';
 import { newProfile } from '../../src/sandbox/profile.js';
 import { parseScenario, ScenarioError } from '../../src/sandbox/scenario.js';
-import { Tenant } from '../../src/sandbox/state.js';
+import { SandboxTenant } from '../../src/sandbox/state.js';
 import { LEGACY_DB } from '../helpers/sandbox.js';
 import { BASE_SCENARIO, bodyOf, harness, type Harness } from './handler-harness.js';
 
@@ -153,7 +153,7 @@ describe('scenario validation: user_ids are unique across the tenant', () => {
 
   it('the shipped scenarios pass and load', () => {
     for (const file of ['examples/scenarios/acme-mixed.json', 'examples/scenarios/large-10k.json']) {
-      const tenant = Tenant.fromScenario(parseScenario(readFileSync(file, 'utf8'), file));
+      const tenant = SandboxTenant.fromScenario(parseScenario(readFileSync(file, 'utf8'), file));
       expect(tenant.userCount).toBeGreaterThan(0);
     }
   });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ApiError } from '../../src/sandbox/http.js';
+import { ApiError } from '../../src/sandbox/contract.js';
 import { compileQuery, compareDigits } from '../../src/sandbox/query.js';
 
 const jane = {

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { parseScenario } from '../../src/sandbox/scenario.js';
-import { Tenant } from '../../src/sandbox/state.js';
+import { SandboxTenant } from '../../src/sandbox/state.js';
 import { LEGACY_DB } from '../helpers/sandbox.js';
 import { BASE_SCENARIO, bodyOf, harness } from './handler-harness.js';
 
-describe('Tenant.fromScenario', () => {
+describe('SandboxTenant.fromScenario', () => {
   it('keeps profiles, internal stores and the legacy store apart; a ghost is a store entry without a profile', () => {
     const { tenant } = harness();
     const legacyDb = tenant.connectionNamed('legacy-db')!;
@@ -19,7 +19,7 @@ describe('Tenant.fromScenario', () => {
 
   it('derives stable ids: con_ + 16 alphanumerics per connection name, auth0|/google-oauth2| user ids', () => {
     const a = harness().tenant;
-    const b = Tenant.fromScenario(parseScenario(JSON.stringify(BASE_SCENARIO), 'x'));
+    const b = SandboxTenant.fromScenario(parseScenario(JSON.stringify(BASE_SCENARIO), 'x'));
     const upa = a.connectionNamed('Username-Password-Authentication')!;
     expect(upa.id).toMatch(/^con_[A-Za-z0-9]{16}$/);
     expect(b.connectionNamed('Username-Password-Authentication')!.id).toBe(upa.id);

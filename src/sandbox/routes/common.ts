@@ -1,9 +1,9 @@
-import { ApiError, type Handler, type Route, type SandboxRequest, type SandboxResponse } from '../http.js';
+import { ApiError, type Handler, type Route, type SandboxRequest, type SandboxResponse } from '../contract.js';
 import { isPlainObject } from '../profile.js';
-import type { Tenant } from '../state.js';
+import type { SandboxTenant } from '../state.js';
 
 /** Declares a route; every handler first applies the jobs whose completion time has passed. */
-export function route(tenant: Tenant, method: Route['method'], pattern: string, scopes: string[], handler: Handler): Route {
+export function route(tenant: SandboxTenant, method: Route['method'], pattern: string, scopes: string[], handler: Handler): Route {
   return {
     method,
     pattern,
@@ -109,7 +109,7 @@ function mask(value: unknown): unknown {
  * Logs a successful Management API write as `sapi`, with `details.request` / `details.response`
  * shaped like Auth0's (lowercase method, channel "api", the token's scopes).
  */
-export function logApiOperation(tenant: Tenant, req: SandboxRequest, description: string, response: SandboxResponse, requestBody?: unknown): void {
+export function logApiOperation(tenant: SandboxTenant, req: SandboxRequest, description: string, response: SandboxResponse, requestBody?: unknown): void {
   tenant.addLog({
     type: 'sapi',
     description,

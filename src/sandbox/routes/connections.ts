@@ -1,6 +1,6 @@
-import { ApiError, json, type Route } from '../http.js';
+import { ApiError, json, type Route } from '../contract.js';
 import { isPlainObject } from '../profile.js';
-import type { Connection, Tenant } from '../state.js';
+import type { Connection, SandboxTenant } from '../state.js';
 import { boolParam, fieldFilter, intParam, logApiOperation, objectBody, payloadError, queryError, rejectUnknownKeys, route } from './common.js';
 
 const UPDATABLE = ['options', 'display_name', 'enabled_clients', 'metadata', 'is_domain_connection', 'show_as_button', 'realms', 'authentication', 'connected_accounts'];
@@ -15,7 +15,7 @@ export function connectionView(c: Connection, forList = false): Record<string, u
   return view;
 }
 
-export function connectionRoutes(tenant: Tenant): Route[] {
+export function connectionRoutes(tenant: SandboxTenant): Route[] {
   return [
     route(tenant, 'GET', '/api/v2/connections', ['read:connections'], (req) => {
       const q = req.query;

@@ -1,6 +1,6 @@
-import { ApiError, json, type Route, type SandboxRequest, type SandboxResponse } from '../http.js';
+import { ApiError, json, type Route, type SandboxRequest, type SandboxResponse } from '../contract.js';
 import type { LogInput } from '../log-book.js';
-import { passwordMatches, type Connection, type LegacyUser, type Profile, type Tenant } from '../state.js';
+import { passwordMatches, type Connection, type LegacyUser, type Profile, type SandboxTenant } from '../state.js';
 import { objectBody, route } from './common.js';
 
 /**
@@ -15,7 +15,7 @@ const WEBTASK_TIMEOUT = 'Request to Webtask exceeded allowed execution time';
 
 type Outcome = 'logged_in' | 'migrated' | 'signed_up' | 'interrupted' | 'password_changed' | 'failed';
 
-export function endUserRoutes(tenant: Tenant): Route[] {
+export function endUserRoutes(tenant: SandboxTenant): Route[] {
   return [
     route(tenant, 'POST', '/__sandbox/login', [], (req) => login(tenant, req)),
     route(tenant, 'POST', '/__sandbox/signup', [], (req) => signup(tenant, req)),
@@ -45,7 +45,7 @@ interface Attempt {
   password: string;
 }
 
-function attempt(tenant: Tenant, req: SandboxRequest, { needsPassword = true, acceptsTicket = false } = {}): Attempt {
+function attempt(tenant: SandboxTenant, req: SandboxRequest, { needsPassword = true, acceptsTicket = false } = {}): Attempt {
   const body = objectBody(req);
   let email = body.email;
   let connectionName = body.connection;
@@ -63,7 +63,7 @@ function attempt(tenant: Tenant, req: SandboxRequest, { needsPassword = true, ac
   return { connection, email: email.trim().toLowerCase(), password: typeof body.password === 'string' ? body.password : '' };
 }
 
-function log(tenant: Tenant, a: Attempt, entry: LogInput): void {
+function log(tenant: SandboxTenant, a: Attempt, entry: LogInput): void {
   tenant.addLog({
     connection: a.connection.name,
     connection_id: a.connection.id,
@@ -87,7 +87,7 @@ function failed(status: number, reason: string, message: string, userId?: string
 }
 
 /** The lazy migration a successful custom-DB login (or reset) performs: store entry and profile, legacy id and metadata. */
-function migrate(tenant: Tenant, a: Attempt, legacy: LegacyUser, password: string): Profile {
+function migrate(tenant: SandboxTenant, a: Attempt, legacy: LegacyUser, password: string): Profile {
   return tenant.createDatabaseUser(a.connection, {
     email: legacy.email,
     user_id: `auth0|${legacy.user_id}`,
@@ -98,7 +98,7 @@ function migrate(tenant: Tenant, a: Attempt, legacy: LegacyUser, password: strin
   });
 }
 
-function recordLogin(tenant: Tenant, a: Attempt, profile: Profile): void {
+function recordLogin(tenant: SandboxTenant, a: Attempt, profile: Profile): void {
   profile.logins_count += 1;
   profile.last_login = new Date(tenant.now()).toISOString();
   profile.updated_at = profile.last_login;
@@ -106,12 +106,12 @@ function recordLogin(tenant: Tenant, a: Attempt, profile: Profile): void {
 }
 
 /** How Auth0 fails a login or password change that meets a ghost (or a migration that finds one). */
-function userExists(tenant: Tenant, a: Attempt, type: 'f' | 'fcp'): SandboxResponse {
+function userExists(tenant: SandboxTenant, a: Attempt, type: 'f' | 'fcp'): SandboxResponse {
   log(tenant, a, { type, description: USER_EXISTS, details: { error: { message: USER_EXISTS } } });
   return failed(409, 'user_exists', USER_EXISTS);
 }
 
-function login(tenant: Tenant, req: SandboxRequest): SandboxResponse {
+function login(tenant: SandboxTenant, req: SandboxRequest): SandboxResponse {
   const a = attempt(tenant, req);
   const entry = tenant.storeEntry(a.connection, a.email);
   if (entry) {
@@ -145,7 +145,7 @@ function login(tenant: Tenant, req: SandboxRequest): SandboxResponse {
   return failed(401, 'unknown_user', WRONG_CREDENTIALS);
 }
 
-function signup(tenant: Tenant, req: SandboxRequest): SandboxResponse {
+function signup(tenant: SandboxTenant, req: SandboxRequest): SandboxResponse {
   const a = attempt(tenant, req);
   const body = { email: a.email, password: '*****', connection: a.connection.name, client_id: LOGIN_CLIENT.client_id, tenant: tenant.name };
   // The store (ghosts included) or, under import mode, the Get User script finding the email means "exists".
@@ -160,7 +160,7 @@ function signup(tenant: Tenant, req: SandboxRequest): SandboxResponse {
 }
 
 /** A lazy migration cut short: the store entry is written, the profile (and its metadata) never is. */
-function interrupt(tenant: Tenant, req: SandboxRequest): SandboxResponse {
+function interrupt(tenant: SandboxTenant, req: SandboxRequest): SandboxResponse {
   const a = attempt(tenant, req, { needsPassword: false });
   const legacy = tenant.legacyUser(a.email);
   if (!legacy) throw new ApiError(404, `${a.email} is not in the legacy store: nothing to migrate`);
@@ -172,7 +172,7 @@ function interrupt(tenant: Tenant, req: SandboxRequest): SandboxResponse {
   return outcome(200, 'interrupted', { user_id: userId });
 }
 
-function changePassword(tenant: Tenant, req: SandboxRequest): SandboxResponse {
+function changePassword(tenant: SandboxTenant, req: SandboxRequest): SandboxResponse {
   const a = attempt(tenant, req, { acceptsTicket: true });
   const entry = tenant.storeEntry(a.connection, a.email);
   if (entry) {

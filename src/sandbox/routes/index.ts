@@ -1,5 +1,5 @@
-import type { Route } from '../http.js';
-import type { Tenant } from '../state.js';
+import type { Route } from '../contract.js';
+import type { SandboxTenant } from '../state.js';
 import { connectionRoutes } from './connections.js';
 import { endUserRoutes } from './end-user.js';
 import { jobRoutes } from './jobs.js';
@@ -11,7 +11,7 @@ import { userRoutes } from './users.js';
  * Every route the sandbox serves: the Management API endpoints it implements (docs/sandbox.md lists
  * them with scopes and errors), then the end-user simulation under /__sandbox/.
  */
-export function allRoutes(tenant: Tenant): Route[] {
+export function allRoutes(tenant: SandboxTenant): Route[] {
   return [
     ...connectionRoutes(tenant),
     ...userRoutes(tenant),

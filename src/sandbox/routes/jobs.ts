@@ -1,7 +1,7 @@
-import { ApiError, json, type Route, type SandboxRequest } from '../http.js';
+import { ApiError, json, type Route, type SandboxRequest } from '../contract.js';
 import { defaultExportFields, type ExportField } from '../jobs.js';
 import { CONNECTION_ID_PATTERN } from '../scenario.js';
-import type { Connection, Tenant } from '../state.js';
+import type { Connection, SandboxTenant } from '../state.js';
 import { logApiOperation, objectBody, payloadError, rejectUnknownKeys, route } from './common.js';
 import { connectionNotFound } from './connections.js';
 
@@ -9,7 +9,7 @@ export const MAX_IMPORT_BYTES = 512_000;
 const MAX_ACTIVE_IMPORTS = 2;
 const JOB_ID_PATTERN = /^job_[A-Za-z0-9]{16}$/;
 
-export function jobRoutes(tenant: Tenant): Route[] {
+export function jobRoutes(tenant: SandboxTenant): Route[] {
   return [
     route(tenant, 'POST', '/api/v2/jobs/users-imports', ['create:users'], (req) => createImport(tenant, req)),
     route(tenant, 'POST', '/api/v2/jobs/users-exports', ['read:users'], (req) => createExport(tenant, req)),
@@ -30,7 +30,7 @@ export function jobRoutes(tenant: Tenant): Route[] {
   ];
 }
 
-function findJob(tenant: Tenant, req: SandboxRequest) {
+function findJob(tenant: SandboxTenant, req: SandboxRequest) {
   const id = req.params.id ?? '';
   if (!JOB_ID_PATTERN.test(id)) throw new ApiError(400, `Path validation error: 'String does not match pattern ${JOB_ID_PATTERN.source}' on property id`, 'invalid_uri');
   const job = tenant.jobs.get(id);
@@ -38,7 +38,7 @@ function findJob(tenant: Tenant, req: SandboxRequest) {
   return job;
 }
 
-function databaseConnection(tenant: Tenant, connectionId: unknown): Connection {
+function databaseConnection(tenant: SandboxTenant, connectionId: unknown): Connection {
   if (typeof connectionId !== 'string' || connectionId === '') throw payloadError('Missing required property: connection_id');
   if (!CONNECTION_ID_PATTERN.test(connectionId)) throw payloadError(`String does not match pattern ${CONNECTION_ID_PATTERN.source}`, 'connection_id');
   const connection = tenant.connection(connectionId);
@@ -47,7 +47,7 @@ function databaseConnection(tenant: Tenant, connectionId: unknown): Connection {
   return connection;
 }
 
-async function createImport(tenant: Tenant, req: SandboxRequest) {
+async function createImport(tenant: SandboxTenant, req: SandboxRequest) {
   const contentType = String(req.headers['content-type'] ?? '');
   if (!contentType.startsWith('multipart/form-data')) throw new ApiError(400, 'Payload validation error: the request must be multipart/form-data', 'invalid_body');
   let form: FormData;
@@ -91,7 +91,7 @@ async function createImport(tenant: Tenant, req: SandboxRequest) {
   return response;
 }
 
-function createExport(tenant: Tenant, req: SandboxRequest) {
+function createExport(tenant: SandboxTenant, req: SandboxRequest) {
   const body = objectBody(req);
   rejectUnknownKeys(body, ['connection_id', 'format', 'limit', 'fields']);
   const connection = body.connection_id === undefined ? undefined : databaseConnection(tenant, body.connection_id);

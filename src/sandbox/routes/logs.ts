@@ -1,6 +1,6 @@
-import { json, type Route } from '../http.js';
+import { json, type Route } from '../contract.js';
 import { compileQuery } from '../query.js';
-import type { Tenant } from '../state.js';
+import type { SandboxTenant } from '../state.js';
 import type { LogRecord } from '../log-book.js';
 import { boolParam, compareValues, fieldFilter, intParam, pageParams, queryError, route, sortParam } from './common.js';
 
@@ -11,7 +11,7 @@ import { boolParam, compareValues, fieldFilter, intParam, pageParams, queryError
  * - search (`q`, `page`, `per_page`, `sort`, `include_totals`): newest first by default, 1000-result window.
  * The v7 SDK's `logs.list` sends the query as `search`, so both `q` and `search` are accepted.
  */
-export function logRoutes(tenant: Tenant): Route[] {
+export function logRoutes(tenant: SandboxTenant): Route[] {
   return [
     route(tenant, 'GET', '/api/v2/logs', ['read:logs'], (req) => {
       const q = req.query;

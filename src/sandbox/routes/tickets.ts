@@ -1,5 +1,5 @@
-import { ApiError, json, type Route } from '../http.js';
-import type { Tenant } from '../state.js';
+import { ApiError, json, type Route } from '../contract.js';
+import type { SandboxTenant } from '../state.js';
 import { logApiOperation, objectBody, payloadError, rejectUnknownKeys, route } from './common.js';
 import { connectionNotFound } from './connections.js';
 
@@ -11,7 +11,7 @@ const DEFAULT_TTL_SECONDS = 432_000;
  * at the sandbox; the end user "completes" it with POST /__sandbox/change-password {ticket, password}.
  * (Not `/__sandbox/reset`: that path is the control plane's tenant reset.)
  */
-export function ticketRoutes(tenant: Tenant): Route[] {
+export function ticketRoutes(tenant: SandboxTenant): Route[] {
   return [
     route(tenant, 'POST', '/api/v2/tickets/password-change', ['create:user_tickets'], (req) => {
       const body = objectBody(req);

@@ -1,7 +1,7 @@
-import { ApiError, json, type Route, type SandboxRequest } from '../http.js';
+import { ApiError, json, type Route, type SandboxRequest } from '../contract.js';
 import { EMAIL_PATTERN, isPlainObject } from '../profile.js';
 import { compileQuery } from '../query.js';
-import { publicUser, type Profile, type Tenant } from '../state.js';
+import { publicUser, type Profile, type SandboxTenant } from '../state.js';
 import {
   boolParam, compareValues, fieldFilter, logApiOperation, objectBody, pageParams, payloadError, queryError, rejectUnknownKeys, route, sortParam,
 } from './common.js';
@@ -20,7 +20,7 @@ export function userNotFound(): ApiError {
   return new ApiError(404, 'The user does not exist.', 'inexistent_user');
 }
 
-export function userRoutes(tenant: Tenant): Route[] {
+export function userRoutes(tenant: SandboxTenant): Route[] {
   return [
     route(tenant, 'GET', '/api/v2/users-by-email', ['read:users'], (req) => {
       const email = req.query.get('email');
@@ -141,7 +141,7 @@ export function userRoutes(tenant: Tenant): Route[] {
 }
 
 /** `sdu` (Success User Deletion) for a removed profile. */
-export function logUserDeleted(tenant: Tenant, profile: Profile): void {
+export function logUserDeleted(tenant: SandboxTenant, profile: Profile): void {
   const connection = tenant.connectionNamed(profile.identities[0]?.connection ?? '');
   tenant.addLog({
     type: 'sdu',
@@ -153,7 +153,7 @@ export function logUserDeleted(tenant: Tenant, profile: Profile): void {
   });
 }
 
-function createUser(tenant: Tenant, req: SandboxRequest) {
+function createUser(tenant: SandboxTenant, req: SandboxRequest) {
   const body = objectBody(req);
   rejectUnknownKeys(body, CREATE_KEYS);
   if (typeof body.connection !== 'string' || body.connection === '') throw payloadError('Missing required property: connection');
@@ -199,7 +199,7 @@ function createUser(tenant: Tenant, req: SandboxRequest) {
  * and `{}` (or `null`) clears the metadata entirely. Everything is checked before anything changes,
  * so a refused PATCH leaves the user as it was.
  */
-function updateUser(tenant: Tenant, profile: Profile, body: Record<string, unknown>): void {
+function updateUser(tenant: SandboxTenant, profile: Profile, body: Record<string, unknown>): void {
   // 1. Check.
   for (const key of ['user_metadata', 'app_metadata'] as const) {
     const patch = body[key];
