@@ -306,10 +306,11 @@ describe('users: read, update, delete, create', () => {
     expect(ok).toMatchObject({ user_id: 'auth0|n-1', email: 'new.person@acme.com' }); // stored lowercased
   });
 
-  it('Delete a Connection User: an unknown connection, a missing email, a social connection are 400', async () => {
+  it('Delete a Connection User: an unknown connection is 404 (NotFoundError); a missing email, a social connection are 400', async () => {
     const unknown = await rejection(sb().mgmt.connections.users.deleteByEmail('con_AAAAAAAAAAAAAAAA', { email: 'jane.doe@acme.com' }));
-    expect(unknown).toBeInstanceOf(Management.BadRequestError);
-    expect(unknown.body).toEqual({ statusCode: 400, error: 'Bad Request', message: 'The connection does not exist.', errorCode: 'inexistent_connection' });
+    expect(unknown).toBeInstanceOf(Management.NotFoundError);
+    expect(unknown.statusCode).toBe(404);
+    expect(unknown.body).toEqual({ statusCode: 404, error: 'Not Found', message: 'The connection does not exist.', errorCode: 'inexistent_connection' });
     const noEmail = await rejection(sb().mgmt.connections.users.deleteByEmail(LEGACY_DB, { email: '' }));
     expect((noEmail.body as { message: string }).message).toBe("Query validation error: 'Missing required property: email'");
     const social = await rejection(sb().mgmt.connections.users.deleteByEmail(GOOGLE, { email: 'greg.hall@gmail.com' }));

@@ -250,7 +250,7 @@ describe('users endpoints', () => {
     expect(h.tenant.logs.all().filter((l) => l.type === 'sdu')).toHaveLength(1);
   });
 
-  it('DELETE /connections/:id/users?email= removes a ghost (case-insensitively); 400 for unknown connection or missing email', async () => {
+  it('DELETE /connections/:id/users?email= removes a ghost (case-insensitively); 404 for an unknown connection, 400 for a missing email', async () => {
     const h = harness();
     const legacyDb = h.tenant.connectionNamed('legacy-db')!;
     const res = await h.call('DELETE', `/api/v2/connections/${LEGACY_DB}/users`, { query: { email: 'JANE.DOE@acme.com' } });
@@ -258,8 +258,8 @@ describe('users endpoints', () => {
     expect(h.tenant.storeEntry(legacyDb, 'jane.doe@acme.com')).toBeUndefined();
     expect(h.tenant.logs.all().at(-1)).toMatchObject({ type: 'sapi', description: 'Delete a connection user' });
     expect(await h.call('DELETE', '/api/v2/connections/con_AAAAAAAAAAAAAAAA/users', { query: { email: 'a@b.co' } })).toEqual({
-      status: 400,
-      body: { statusCode: 400, error: 'Bad Request', message: 'The connection does not exist.', errorCode: 'inexistent_connection' },
+      status: 404,
+      body: { statusCode: 404, error: 'Not Found', message: 'The connection does not exist.', errorCode: 'inexistent_connection' },
     });
     expect((await h.call('DELETE', `/api/v2/connections/${LEGACY_DB}/users`)).status).toBe(400);
     // A healthy user: store entry and profile both go.

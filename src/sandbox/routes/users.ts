@@ -120,7 +120,8 @@ export function userRoutes(tenant: SandboxTenant): Route[] {
     // the profile on that connection, if any. Emails are stored lowercased, so match ignoring case.
     route(tenant, 'DELETE', '/api/v2/connections/:id/users', ['delete:users'], (req) => {
       const connection = tenant.connection(req.params.id ?? '');
-      if (!connection) throw connectionNotFound(400);
+      // 404 as in Auth0's current spec (it listed 400 until mid-2026); the v7 SDK throws NotFoundError.
+      if (!connection) throw connectionNotFound(404);
       const email = req.query.get('email');
       if (!email) throw queryError('Missing required property: email');
       if (connection.strategy !== 'auth0') throw new ApiError(400, 'Currently, only Database Connections are supported.', 'operation_not_supported');
