@@ -307,6 +307,28 @@ export class JobBoard {
   }
 }
 
+const REDACTED = '*****';
+
+/**
+ * An import error's `user` as GET /jobs/{id}/errors shows it: Auth0 redacts sensitive fields
+ * ("Sensitive fields such as hash.value will be redacted"), so every `custom_password_hash.hash.value`,
+ * `password_hash` and `password` becomes "*****". A copy: the job keeps what was imported.
+ */
+export function redactedImportUser(user: unknown): unknown {
+  if (Array.isArray(user)) return user.map(redactedImportUser);
+  if (!isPlainObject(user)) return structuredClone(user);
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(user)) {
+    if (key === 'password' || key === 'password_hash') out[key] = REDACTED;
+    else if (key === 'custom_password_hash' && isPlainObject(value) && isPlainObject(value.hash) && 'value' in value.hash) {
+      const copy = redactedImportUser(value) as { hash: Record<string, unknown> };
+      copy.hash.value = REDACTED;
+      out[key] = copy;
+    } else out[key] = redactedImportUser(value);
+  }
+  return out;
+}
+
 export function defaultExportFields(): ExportField[] {
   return DEFAULT_EXPORT_FIELDS.map((f) => ({ ...f }));
 }

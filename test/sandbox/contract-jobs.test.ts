@@ -133,6 +133,31 @@ describe('import rules', () => {
     expect((await sb().control.state()).stores['Username-Password-Authentication'].find((e: { email: string }) => e.email === 'hashed@acme.com')).toMatchObject({ has_password: true, ghost: false });
   });
 
+  it('errors.get redacts hash.value, password_hash and any password to "*****", like Auth0; the job keeps what was imported', async () => {
+    const hash = createHash('sha256').update('pepper' + 'Jane-Legacy-2024!').digest('hex');
+    const users = [
+      { email: 'jane.doe@acme.com', user_id: 'legacy-1001', custom_password_hash: { algorithm: 'sha256', hash: { value: hash, encoding: 'hex' }, salt: { value: 'pepper', position: 'prefix' } }, user_metadata: { language: 'en' } },
+      { email: 'raj.patel@acme.com', password_hash: '$2b$10$abcdefghijklmnopqrstuuA3q8Yp3QmYqTt8yqY5kQJ6D0l1o2e3K' },
+      { email: 'plain@acme.com', password: 'Plain-Text-1!', user_metadata: { note: 'kept', password: 'nested-secret' } },
+    ];
+    const { job } = await importUsers(users);
+    expect(job.summary).toEqual({ failed: 3, updated: 0, inserted: 0, total: 3 });
+    const duplicated = [{ code: 'DUPLICATED_USER', message: 'The user already exist and upsert parameter is false' }];
+    expect(await sb().mgmt.jobs.errors.get(job.id)).toEqual([
+      {
+        user: { ...users[0], custom_password_hash: { algorithm: 'sha256', hash: { value: '*****', encoding: 'hex' }, salt: { value: 'pepper', position: 'prefix' } } },
+        errors: duplicated,
+      },
+      { user: { email: 'raj.patel@acme.com', password_hash: '*****' }, errors: duplicated },
+      {
+        user: { email: 'plain@acme.com', password: '*****', user_metadata: { note: 'kept', password: '*****' } },
+        errors: [{ code: 'OBJECT_ADDITIONAL_PROPERTIES', message: 'Additional properties not allowed: password', path: 'password' }],
+      },
+    ]);
+    // Redacted in the answer only: the job still holds the file's users, hashes included.
+    expect(sb().running.tenant.jobs.get(job.id)).toMatchObject({ errors: users.map((user) => ({ user })) });
+  });
+
   it('a file that is not a JSON array fails the whole job; errors.get returns the job with status_details', async () => {
     const created = await sb().mgmt.jobs.usersImports.create({ users: Buffer.from('{"email": "a@b.co"}'), connection_id: LEGACY_DB });
     const { job } = await waitForJob(created.id!);

@@ -1,5 +1,5 @@
 import { ApiError, json, type Route, type SandboxRequest } from '../contract.js';
-import { defaultExportFields, type ExportField } from '../jobs.js';
+import { defaultExportFields, redactedImportUser, type ExportField } from '../jobs.js';
 import { CONNECTION_ID_PATTERN } from '../scenario.js';
 import type { Connection, SandboxTenant } from '../state.js';
 import { logApiOperation, objectBody, payloadError, rejectUnknownKeys, route } from './common.js';
@@ -25,7 +25,7 @@ export function jobRoutes(tenant: SandboxTenant): Route[] {
         return json(200, { status, type, created_at, id, connection_id, status_details });
       }
       if (job.errors.length === 0) return { status: 204 };
-      return json(200, structuredClone(job.errors));
+      return json(200, job.errors.map((e) => ({ user: redactedImportUser(e.user), errors: structuredClone(e.errors) })));
     }),
   ];
 }
