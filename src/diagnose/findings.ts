@@ -18,6 +18,8 @@ export interface Finding {
   lastSeen: DateTime | null;
   connections: string[];
   evidence: Evidence[];
+  /** Database user_ids the events name (an import error's user): candidates for a ghost's id. */
+  userIds: string[];
 }
 
 /** An email whose only DUPLICATED_USER errors came from appearing twice in one import file. */
@@ -58,6 +60,7 @@ interface Acc {
   last: DateTime | null;
   connections: Set<string>;
   evidence: Evidence[];
+  userIds: Set<string>;
   inFile: number;
   inFileEvidence: Evidence[];
 }
@@ -102,6 +105,8 @@ export class Diagnoser {
     }
     const connection = event.connection ?? event.connectionId;
     if (connection) acc.connections.add(connection);
+    const userId = databaseUserId(event);
+    if (userId && acc.userIds.size < EVIDENCE_PER_USER) acc.userIds.add(userId);
     if (acc.evidence.length < EVIDENCE_PER_USER) acc.evidence.push(evidence);
   }
 
@@ -119,6 +124,7 @@ export class Diagnoser {
           lastSeen: acc.last,
           connections: [...acc.connections].sort(),
           evidence: acc.evidence,
+          userIds: [...acc.userIds],
         };
         (finding.kinds.some((k) => PRIMARY_KINDS.has(k)) ? findings : related).push(finding);
       }
@@ -173,6 +179,7 @@ export class Diagnoser {
         last: null,
         connections: new Set(),
         evidence: [],
+        userIds: new Set(),
         inFile: 0,
         inFileEvidence: [],
       };
@@ -180,6 +187,14 @@ export class Diagnoser {
     }
     return acc;
   }
+}
+
+/** An import file names users without a provider; Auth0 gives imported database users `auth0|` + that id. */
+function databaseUserId(event: LogEvent): string | null {
+  const id = event.userId;
+  if (!id) return null;
+  if (id.includes('|')) return id.startsWith('auth0|') ? id : null;
+  return event.type === 'import_error' ? `auth0|${id}` : null;
 }
 
 function toEvidence(event: LogEvent): Evidence {
