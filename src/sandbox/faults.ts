@@ -16,9 +16,16 @@ export interface FaultSpec {
   latencyMs?: number;
   /** Stop after this many injected faults. */
   times?: number;
+  /**
+   * Strike after the request was handled: whatever it changes in the tenant is changed (and logged),
+   * then the client gets the fault (a status, or "drop") instead of the answer. Default: before.
+   */
+  after?: boolean;
 }
 
 export class FaultSpecError extends Error {}
+
+const FAULT_KEYS = ['route', 'sequence', 'probability', 'status', 'latencyMs', 'times', 'after'];
 
 /** Validates faults from JSON; messages name the offending path (`faults[1].status`). */
 export function parseFaults(value: unknown, path = 'faults'): FaultSpec[] {
@@ -30,8 +37,8 @@ function parseFault(value: unknown, path: string): FaultSpec {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new FaultSpecError(`${path} must be an object`);
   const v = value as Record<string, unknown>;
   for (const key of Object.keys(v)) {
-    if (!['route', 'sequence', 'probability', 'status', 'latencyMs', 'times'].includes(key)) {
-      throw new FaultSpecError(`${path}.${key} is not a fault setting (route, sequence, probability, status, latencyMs, times)`);
+    if (!FAULT_KEYS.includes(key)) {
+      throw new FaultSpecError(`${path}.${key} is not a fault setting (${FAULT_KEYS.join(', ')})`);
     }
   }
   if (typeof v.route !== 'string' || !/^(\*|GET|POST|PATCH|PUT|DELETE) \/\S*$/.test(v.route)) {
@@ -65,12 +72,21 @@ function parseFault(value: unknown, path: string): FaultSpec {
   if (spec.sequence === undefined && spec.probability === undefined && spec.latencyMs === undefined) {
     throw new FaultSpecError(`${path} needs a sequence, a probability or a latencyMs`);
   }
+  if (v.after !== undefined) {
+    if (typeof v.after !== 'boolean') throw new FaultSpecError(`${path}.after must be true or false`);
+    if (v.after && spec.sequence === undefined && spec.probability === undefined) {
+      throw new FaultSpecError(`${path}.after needs a sequence or a probability to strike with (latencyMs is always added before the handler)`);
+    }
+    if (v.after) spec.after = true;
+  }
   return spec;
 }
 
 export interface FaultDecision {
   latencyMs: number;
   action: FaultAction;
+  /** The action strikes after the handler ran (the spec's `after`). */
+  after: boolean;
 }
 
 /** Decides, per request, what the injected faults do. State (sequence positions, counts) lives here. */
@@ -87,6 +103,7 @@ export class FaultInjector {
   decide(method: string, path: string): FaultDecision {
     let latencyMs = 0;
     let action: FaultAction = 'ok';
+    let after = false;
     const key = `${method} ${path}`;
     for (const s of this.state) {
       if (!s.matcher.test(key)) continue;
@@ -98,9 +115,10 @@ export class FaultInjector {
       if (a !== 'ok') {
         s.injected++;
         action = a;
+        after = s.spec.after === true;
       }
     }
-    return { latencyMs, action };
+    return { latencyMs, action, after };
   }
 }
 

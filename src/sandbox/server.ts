@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { defaultClient, TokenIssuer, withScopes, type Client } from './clients.js';
-import { FaultInjector, parseFaults, type FaultSpec } from './faults.js';
+import { FaultInjector, parseFaults, type FaultAction, type FaultSpec } from './faults.js';
 import { ApiError, reasonPhrase, type SandboxRequest, type SandboxResponse } from './contract.js';
 import { TokenBucket } from './rate-limit.js';
 import { Router } from './router.js';
@@ -31,6 +31,8 @@ export interface JournalEntry {
   status: number;
   time: string;
   ms: number;
+  /** Set when an after-fault replaced the answer: the status the handler answered (its changes were made). */
+  handled?: number;
 }
 
 export interface RunningSandbox {
@@ -80,14 +82,36 @@ export async function startSandbox(options: SandboxOptions): Promise<RunningSand
     let pathname = req.url ?? '/';
     let searchParams = new URLSearchParams();
     let limitHeaders: Record<string, string> = {};
-    const record = (status: number) => {
+    /** `handled`: what the handler answered, when an after-fault replaced that answer. */
+    const record = (status: number, handled?: number) => {
       // Trim in steps, not one shift per request: shifting a 100,000-entry array is not free.
       if (journal.length >= JOURNAL_LIMIT) journal.splice(0, JOURNAL_LIMIT / 10);
-      journal.push({ method, path: pathname, query: queryObject(searchParams), status, time: new Date(started).toISOString(), ms: now() - started });
+      const entry: JournalEntry = { method, path: pathname, query: queryObject(searchParams), status, time: new Date(started).toISOString(), ms: now() - started };
+      if (handled !== undefined) entry.handled = handled;
+      journal.push(entry);
     };
-    const reply = (r: SandboxResponse) => {
-      record(r.status);
+    const reply = (r: SandboxResponse, handled?: number) => {
+      record(r.status, handled);
       send(res, { ...r, headers: { ...limitHeaders, ...r.headers } });
+    };
+    /** An injected fault: the connection dropped without an answer, or an error status. */
+    const strike = (action: Exclude<FaultAction, 'ok'>, handled?: number) => {
+      if (action === 'drop') {
+        record(0, handled);
+        req.socket.destroy();
+        return;
+      }
+      if (action === 429) {
+        limitHeaders = { ...limitHeaders, 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': String(Math.ceil(now() / 1000) + 1) };
+        return reply(rateLimited(method, pathname, Number(limitHeaders['x-ratelimit-limit'] ?? 0)), handled);
+      }
+      reply({ status: action, body: new ApiError(action, `Injected fault: ${reasonPhrase(action)}`).toBody() }, handled);
+    };
+    /** An ApiError as Auth0's body; anything else is a sandbox bug, answered 500 and reported. */
+    const failure = (err: unknown): SandboxResponse => {
+      if (err instanceof ApiError) return { status: err.status, body: err.toBody() };
+      warn(`sandbox: ${method} ${pathname} failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+      return { status: 500, body: new ApiError(500, 'Internal sandbox error').toBody() };
     };
     try {
       const url = parseTarget(req.url);
@@ -98,11 +122,8 @@ export async function startSandbox(options: SandboxOptions): Promise<RunningSand
       if (control) return reply(await control);
       const decision = pathname.startsWith('/__sandbox/') ? null : faults.decide(method, pathname);
       if (decision?.latencyMs) await sleep(decision.latencyMs);
-      if (decision?.action === 'drop') {
-        record(0);
-        req.socket.destroy();
-        return;
-      }
+      const before = decision && !decision.after ? decision.action : 'ok';
+      if (before === 'drop') return strike(before);
       if (pathname.startsWith('/api/v2/') && bucket) {
         const verdict = bucket.take();
         limitHeaders = {
@@ -112,23 +133,21 @@ export async function startSandbox(options: SandboxOptions): Promise<RunningSand
         };
         if (!verdict.allowed) return reply(rateLimited(method, pathname, verdict.limit));
       }
-      if (typeof decision?.action === 'number') {
-        const status = decision.action;
-        if (status === 429) {
-          limitHeaders = { ...limitHeaders, 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': String(Math.ceil(now() / 1000) + 1) };
-          return reply(rateLimited(method, pathname, Number(limitHeaders['x-ratelimit-limit'] ?? 0)));
-        }
-        return reply({ status, body: new ApiError(status, `Injected fault: ${reasonPhrase(status)}`).toBody() });
+      if (before !== 'ok') return strike(before);
+      let answer: SandboxResponse;
+      try {
+        answer =
+          pathname === '/oauth/token' && method === 'POST'
+            ? tokens.issue(req.headers['content-type'] ?? '', body, clients, `https://${domain}/api/v2/`)
+            : await route(method, url, req, body);
+      } catch (err) {
+        answer = failure(err);
       }
-      reply(
-        pathname === '/oauth/token' && method === 'POST'
-          ? tokens.issue(req.headers['content-type'] ?? '', body, clients, `https://${domain}/api/v2/`)
-          : await route(method, url, req, body),
-      );
+      // An after-fault: the request did whatever it does to the tenant, then the client gets the fault instead.
+      if (decision?.after && decision.action !== 'ok') return strike(decision.action, answer.status);
+      reply(answer);
     } catch (err) {
-      if (err instanceof ApiError) return reply({ status: err.status, body: err.toBody() });
-      warn(`sandbox: ${method} ${pathname} failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
-      reply({ status: 500, body: new ApiError(500, 'Internal sandbox error').toBody() });
+      reply(failure(err));
     }
   };
 

@@ -237,6 +237,72 @@ describe('fault injection', () => {
     expect(((await bad.json()) as { message: string }).message).toBe('faults[0].sequence[0] must be "ok", "drop" or an HTTP status 400-599');
   });
 
+  describe('after: true (the fault strikes once the request was handled)', () => {
+    /** Jobs that are due at once: the next request applies them. */
+    const instant = { ...plain, jobs: { pendingMs: 0, processingMs: 0 } };
+    const users = (list: unknown) => Buffer.from(JSON.stringify(list));
+    const sapi = async (description: string) => (await sb().control.state()).logs.filter((l: { type: string; description: string }) => l.type === 'sapi' && l.description === description);
+
+    it('POST /jobs/users-imports: the client gets a 503, yet the job was created and runs; the sapi log holds its id', async () => {
+      await sb().control.reset(instant);
+      await sb().control.faults([{ route: 'POST /api/v2/jobs/users-imports', sequence: [503], after: true }]);
+      const err = await rejection(sb().mgmt.jobs.usersImports.create({ users: users([{ email: 'new@example.com' }]), connection_id: 'con_FaultFaultFault1' }));
+      expect(err.statusCode).toBe(503);
+      expect(err.body).toEqual({ statusCode: 503, error: 'Service Unavailable', message: 'Injected fault: Service Unavailable' });
+      const journal = (await sb().control.journal()).filter((e) => e.path === '/api/v2/jobs/users-imports');
+      expect(journal).toEqual([expect.objectContaining({ method: 'POST', status: 503, handled: 202 })]);
+
+      const [created] = await sapi('Create import users job');
+      const id = created.details.response.body.id as string;
+      expect(id).toMatch(/^job_[A-Za-z0-9]{16}$/);
+      expect((await sb().control.state()).jobs.map((j: { id: string }) => j.id)).toEqual([id]);
+      expect(await sb().mgmt.jobs.get(id)).toMatchObject({ id, type: 'users_import', status: 'completed', summary: { inserted: 1, failed: 0, total: 1 } });
+      expect((await sb().mgmt.users.listUsersByEmail({ email: 'new@example.com' })).map((u) => u.email)).toEqual(['new@example.com']);
+    });
+
+    it("the SDK's own retry after such a 503 makes a second job, which reports DUPLICATED_USER for the users the first inserted", async () => {
+      await sb().control.reset(instant);
+      await sb().control.faults([{ route: 'POST /api/v2/jobs/users-imports', sequence: [503], after: true }]);
+      const job = await sb().client({ maxRetries: 1 }).jobs.usersImports.create({ users: users([{ email: 'new@example.com' }]), connection_id: 'con_FaultFaultFault1' });
+      expect((await sb().control.journal()).filter((e) => e.path === '/api/v2/jobs/users-imports').map((e) => [e.status, e.handled])).toEqual([[503, 202], [202, undefined]]);
+      expect(await sb().mgmt.jobs.get(job.id!)).toMatchObject({ status: 'completed', summary: { inserted: 0, failed: 1, total: 1 } });
+      expect(await sb().mgmt.jobs.errors.get(job.id!)).toEqual([{ user: { email: 'new@example.com' }, errors: [{ code: 'DUPLICATED_USER', message: 'The user already exist and upsert parameter is false' }] }]);
+      expect((await sb().control.state()).jobs).toHaveLength(2);
+      // Not a ghost: the first job made a healthy user.
+      expect((await sb().mgmt.users.listUsersByEmail({ email: 'new@example.com' })).map((u) => u.email)).toEqual(['new@example.com']);
+    });
+
+    it('DELETE /users/{id} with "drop": the connection dies without an answer, yet the user is deleted (and a retry is a 204)', async () => {
+      await sb().control.faults([{ route: 'DELETE /api/v2/users/*', sequence: ['drop'], after: true }]);
+      const err = await rejection(sb().mgmt.users.delete('auth0|ann-1'));
+      expect(err.statusCode).toBeUndefined();
+      expect(err.message).toMatch(/fetch failed|socket|closed|ECONNRESET/i);
+      expect((await sb().control.journal()).find((e) => e.path === '/api/v2/users/auth0%7Cann-1')).toMatchObject({ method: 'DELETE', status: 0, handled: 204 });
+      const state = await sb().control.state();
+      expect(state.users).toEqual([]);
+      expect(state.stores.db).toEqual([]);
+      expect(state.logs.map((l: { type: string }) => l.type)).toEqual(['sapi', 'sdu']);
+      await sb().mgmt.users.delete('auth0|ann-1'); // gone already: still 204
+    });
+
+    it('DELETE /users/{id} with a 503 after: the client sees the error, the user is gone', async () => {
+      await sb().control.faults([{ route: 'DELETE /api/v2/users/*', probability: 1, status: 503, times: 1, after: true }]);
+      expect((await rejection(sb().mgmt.users.delete('auth0|ann-1'))).statusCode).toBe(503);
+      expect((await rejection(sb().mgmt.users.get('auth0|ann-1'))).statusCode).toBe(404);
+      expect(await sapi('Delete a User')).toHaveLength(1);
+    });
+
+    it('an after-fault needs something to strike with, and after must be a boolean', async () => {
+      const latencyOnly = await sb().control.faults([{ route: 'GET /api/v2/users/*', latencyMs: 10, after: true }]);
+      expect(latencyOnly.status).toBe(400);
+      expect(((await latencyOnly.json()) as { message: string }).message).toBe(
+        'faults[0].after needs a sequence or a probability to strike with (latencyMs is always added before the handler)',
+      );
+      const notBoolean = await sb().control.faults([{ route: 'GET /api/v2/users/*', sequence: [503], after: 'yes' }]);
+      expect(((await notBoolean.json()) as { message: string }).message).toBe('faults[0].after must be true or false');
+    });
+  });
+
   it('DELETE /__sandbox/faults clears runtime faults', async () => {
     await sb().control.faults([{ route: '* /api/v2/**', probability: 1, status: 503 }]);
     expect((await rejection(sb().mgmt.users.get('auth0|ann-1'))).statusCode).toBe(503);
