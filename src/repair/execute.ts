@@ -1,4 +1,4 @@
-import { TenantApiError, asTemporaryFailure } from '../tenant/errors.js';
+import { TenantApiError } from '../tenant/errors.js';
 import type { TenantApi, UserProfile } from '../tenant/types.js';
 import type { BackupStore } from './backup.js';
 import type { Journal } from './journal.js';
@@ -21,8 +21,9 @@ export interface Executed {
 
 /**
  * Runs a plan's steps in order, each mutating call journaled before and after. The first failure
- * stops the plan (later steps depend on earlier ones). Failures that will hit every user (credentials,
- * network, rate limits or 5xx that outlasted the retries) are thrown to end the run.
+ * stops the plan (later steps depend on earlier ones). An answer about this user (a 4xx) fails this user;
+ * failures that will hit every user (credentials, network, rate limits or 5xx that outlasted the
+ * retries) are thrown to end the run.
  */
 export async function executePlan(plan: RepairPlan, observed: ObservedUser, deps: RepairDeps, onStep?: (result: StepResult) => void): Promise<Executed> {
   const done: StepResult[] = [];
@@ -40,7 +41,6 @@ export async function executePlan(plan: RepairPlan, observed: ObservedUser, deps
       const failed: StepResult = { step: name, status: 'failed', detail: message };
       done.push(failed);
       onStep?.(failed);
-      if (err instanceof TenantApiError && err.status !== null && err.status >= 500) throw asTemporaryFailure(err);
       if (!(err instanceof TenantApiError)) throw err;
       return { steps: done, backup, error: message };
     }

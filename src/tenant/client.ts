@@ -30,13 +30,13 @@ export function openTenant(config: TenantConfig, options: OpenTenantOptions = {}
       : new ManagementClient({ ...base, clientId: config.auth.clientId, clientSecret: config.auth.clientSecret });
   const request = options.signal ? { abortSignal: options.signal } : {};
   const host = config.domain;
-  const call = async <T>(operation: string, fn: () => Promise<T>): Promise<T> => {
+  const call = async <T>(operation: string, fn: () => Promise<T>, creates = false): Promise<T> => {
     try {
       return await fn();
     } catch (err) {
       // An aborted request surfaces from the SDK as a network error: it is Ctrl+C, not the network.
       if (options.signal?.aborted) throw new InterruptedError();
-      throw fromManagementError(err, operation, host);
+      throw fromManagementError(err, operation, host, creates);
     }
   };
   const notFoundAsNull = async <T>(operation: string, fn: () => Promise<T>): Promise<T | null> => {
@@ -89,7 +89,7 @@ export function openTenant(config: TenantConfig, options: OpenTenantOptions = {}
         const res = await sdk.tickets.changePassword({ connection_id: connectionId, email }, request);
         if (!res.ticket) throw new TenantApiError('Auth0 created no ticket URL', null, null, false);
         return res.ticket;
-      }),
+      }, true),
 
     createImportJob: ({ connectionId, users, externalId }) =>
       call('create an import job', async () =>
@@ -99,6 +99,7 @@ export function openTenant(config: TenantConfig, options: OpenTenantOptions = {}
             request,
           )) as unknown as Record<string, unknown>,
         ),
+        true,
       ),
 
     getJob: (jobId) => call(`read job ${jobId}`, async () => toJob((await sdk.jobs.get(jobId, request)) as unknown as Record<string, unknown>)),

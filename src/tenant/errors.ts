@@ -30,9 +30,10 @@ const SCOPE_HINT = 'grant it in the Dashboard: Applications > APIs > Auth0 Manag
  * scope), network and TLS → 69 (naming the host), rate limits and 5xx that outlasted the pacer → 75.
  * Nothing from the request (tokens, secrets) is copied into the message.
  */
-export function fromManagementError(err: unknown, operation: string, host: string): UnstickError {
+export function fromManagementError(err: unknown, operation: string, host: string, creates = false): UnstickError {
   if (err instanceof UnstickError) return err;
   const cause = (err as { cause?: unknown })?.cause;
+  if (cause instanceof TenantUnreachableError) return new TenantUnreachableError(`${operation}: ${cause.message}`, { cause, ...(cause.hint ? { hint: cause.hint } : {}) });
   if (cause instanceof UnstickError) return cause;
   if (cause instanceof OutcomeUnknownError || err instanceof OutcomeUnknownError) {
     const unknown = (cause ?? err) as OutcomeUnknownError;
@@ -67,13 +68,10 @@ export function fromManagementError(err: unknown, operation: string, host: strin
     });
   }
   if (status >= 500 || status === 408) {
-    // The pacer retried what could be repeated; a POST is returned at once and may have taken effect.
-    return new TenantApiError(`${operation}: Auth0 answered ${status}${auth0Message ? ` (${auth0Message})` : ''}`, status, errorCode, true, { cause: err });
+    const text = `${operation}: Auth0 answered ${status}${auth0Message ? ` (${auth0Message})` : ''}`;
+    // A request that creates is returned at once by the pacer and may have taken effect: the caller looks.
+    if (creates) return new TenantApiError(`${text}; it may or may not have taken effect`, status, errorCode, true, { cause: err });
+    return new TemporaryFailureError(`${text}, still after retries`, { cause: err, hint: 'run the same command again later: finished steps are not repeated' });
   }
   return new TenantApiError(`${operation}: Auth0 answered ${status}${auth0Message ? `: ${auth0Message}` : ''}`, status, errorCode, false, { cause: err });
-}
-
-/** A 5xx that outlasted the retries, as the final word for a whole run (exit 75). */
-export function asTemporaryFailure(err: TenantApiError): TemporaryFailureError {
-  return new TemporaryFailureError(err.message, { cause: err, hint: 'run the same command again later: finished steps are not repeated' });
 }
