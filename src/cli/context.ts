@@ -1,22 +1,41 @@
 import type { Readable, Writable } from 'node:stream';
 import { Chalk, type ChalkInstance } from 'chalk';
+import { InterruptedError } from '../errors.js';
+import { createPrompter, type Prompter } from './prompt.js';
 
 /**
  * Everything a command touches in the outside world. Commands are `(ctx, args) => Promise<number>`;
- * tests build a Context over in-memory streams.
+ * tests build a Context over in-memory streams (createContext takes an override for every field).
  */
 export interface Context {
-  stdin: Readable & { isTTY?: boolean };
+  stdin: Readable & { isTTY?: boolean; setRawMode?: (mode: boolean) => unknown };
   stdout: Writable & { isTTY?: boolean };
-  stderr: Writable & { isTTY?: boolean; columns?: number };
+  stderr: Writable & { isTTY?: boolean; columns?: number; rows?: number };
   env: NodeJS.ProcessEnv;
+  /** Relative paths from the command line resolve against this, never against process.cwd() directly. */
+  cwd: string;
   /** Colors for stdout / stderr, each off unless that stream is a terminal and NO_COLOR is unset. */
   color: { out: ChalkInstance; err: ChalkInstance };
   debug: boolean;
   now: () => Date;
-  /** Aborted on Ctrl+C: long work stops and the command ends with 130. */
+  /** Waits `ms`, or rejects with InterruptedError as soon as `signal` aborts. Pacing and polling use it, so tests can fake time. */
+  sleep: (ms: number) => Promise<void>;
+  /** Aborted on Ctrl+C or SIGTERM: long work stops and the command ends with 130. */
   signal: AbortSignal;
+  /**
+   * A person can answer a question: stdin and stderr (where prompts are drawn) are both terminals.
+   * When false, never prompt: fail with a usage error naming the flag instead (see requireConfirmation).
+   */
+  canPrompt: boolean;
+  /** Questions, drawn on stderr and read from stdin, cancelled by `signal`. */
+  prompt: Prompter;
+  // Lazy tenant factory, to come from src/tenant: `tenant: () => Promise<TenantApi>`, built on first
+  // call from `env` and `cwd`, overridable in createContext like every field here (tests pass the
+  // sandbox's). Add it here and as one more `overrides.tenant ?? …` line in createContext.
 }
+
+/** What createContext accepts: any field of Context, plus `noColor` (the --no-color flag). */
+export type ContextOverrides = Partial<Context> & { noColor?: boolean };
 
 export function colorEnabled(stream: { isTTY?: boolean }, env: NodeJS.ProcessEnv, flag: boolean | undefined): boolean {
   if (flag === false) return false;
@@ -26,22 +45,47 @@ export function colorEnabled(stream: { isTTY?: boolean }, env: NodeJS.ProcessEnv
   return stream.isTTY === true;
 }
 
-export function createContext(overrides: Partial<Omit<Context, 'color'>> & { noColor?: boolean } = {}): Context {
+/** The real process by default; every field can be replaced (fields derived from others follow the replacements). */
+export function createContext(overrides: ContextOverrides = {}): Context {
   const env = overrides.env ?? process.env;
+  const stdin = overrides.stdin ?? process.stdin;
   const stdout = overrides.stdout ?? process.stdout;
   const stderr = overrides.stderr ?? process.stderr;
+  const signal = overrides.signal ?? new AbortController().signal;
   const flag = overrides.noColor ? false : undefined;
+  const color = overrides.color ?? {
+    out: new Chalk({ level: colorEnabled(stdout, env, flag) ? 1 : 0 }),
+    err: new Chalk({ level: colorEnabled(stderr, env, flag) ? 1 : 0 }),
+  };
   return {
-    stdin: overrides.stdin ?? process.stdin,
+    stdin,
     stdout,
     stderr,
     env,
-    color: {
-      out: new Chalk({ level: colorEnabled(stdout, env, flag) ? 1 : 0 }),
-      err: new Chalk({ level: colorEnabled(stderr, env, flag) ? 1 : 0 }),
-    },
+    cwd: overrides.cwd ?? process.cwd(),
+    color,
     debug: overrides.debug ?? false,
     now: overrides.now ?? (() => new Date()),
-    signal: overrides.signal ?? new AbortController().signal,
+    sleep: overrides.sleep ?? abortableSleep(signal),
+    signal,
+    canPrompt: overrides.canPrompt ?? (stdin.isTTY === true && stderr.isTTY === true),
+    prompt: overrides.prompt ?? createPrompter({ input: stdin, output: stderr, signal, color: color.err }),
   };
+}
+
+/** `sleep(ms)` that rejects with InterruptedError when `signal` aborts, at once if it already has. */
+export function abortableSleep(signal: AbortSignal): (ms: number) => Promise<void> {
+  return (ms) =>
+    new Promise<void>((resolve, reject) => {
+      if (signal.aborted) return reject(new InterruptedError());
+      const onAbort = () => {
+        clearTimeout(timer);
+        reject(new InterruptedError());
+      };
+      const timer = setTimeout(() => {
+        signal.removeEventListener('abort', onAbort);
+        resolve();
+      }, ms);
+      signal.addEventListener('abort', onAbort, { once: true });
+    });
 }

@@ -5,22 +5,23 @@ import type { Context } from './context.js';
  * than a moment, so quick runs and pipes see nothing.
  */
 export class ByteProgress {
-  private readonly startedAt = Date.now();
+  private readonly startedAt: number;
   private lastDraw = 0;
   private drawn = false;
   private readonly enabled: boolean;
 
   constructor(
-    private readonly ctx: Context,
+    private readonly ctx: Pick<Context, 'stderr' | 'now'>,
     private readonly label: string,
     private readonly delayMs = 400,
   ) {
     this.enabled = ctx.stderr.isTTY === true;
+    this.startedAt = ctx.now().getTime();
   }
 
   update(done: number, total: number | null): void {
     if (!this.enabled) return;
-    const now = Date.now();
+    const now = this.ctx.now().getTime();
     if (now - this.startedAt < this.delayMs || now - this.lastDraw < 100) return;
     this.lastDraw = now;
     this.drawn = true;

@@ -3,11 +3,11 @@ import { describe, expect, it } from 'vitest';
 import { createContext } from '../../src/cli/context.js';
 import { ByteProgress } from '../../src/cli/progress.js';
 
-function ctxWith(tty: boolean) {
+function ctxWith(tty: boolean, now?: () => Date) {
   const stderr = Object.assign(new PassThrough(), { isTTY: tty });
   let written = '';
   stderr.on('data', (d: Buffer) => (written += d.toString()));
-  return { ctx: createContext({ stderr, stdout: new PassThrough(), env: {} }), written: () => written };
+  return { ctx: createContext({ stderr, stdout: new PassThrough(), env: {}, ...(now ? { now } : {}) }), written: () => written };
 }
 
 describe('ByteProgress', () => {
@@ -35,5 +35,23 @@ describe('ByteProgress', () => {
     await new Promise((r) => setImmediate(r));
     expect(piped.written()).toBe('');
     expect(quick.written()).toBe('');
+  });
+
+  it('reads time from ctx.now: the delay, the redraw interval and the rate follow a fake clock', async () => {
+    let t = Date.parse('2024-05-02T10:00:00Z');
+    const { ctx, written } = ctxWith(true, () => new Date(t));
+    const progress = new ByteProgress(ctx, 'Scanning', 400);
+    t += 399;
+    progress.update(1e6, 10e6);
+    await new Promise((r) => setImmediate(r));
+    expect(written()).toBe(''); // still within the first moment
+    t += 1601; // 2 s in
+    progress.update(20e6, 100e6);
+    await new Promise((r) => setImmediate(r));
+    expect(written()).toBe('\r\u001b[2KScanning 20 MB / 100 MB 20% (10 MB/s)');
+    t += 50; // redraws at most every 100 ms
+    progress.update(21e6, 100e6);
+    await new Promise((r) => setImmediate(r));
+    expect(written()).not.toContain('Scanning 21 MB');
   });
 });
