@@ -1,3 +1,5 @@
+import type { Context } from './context.js';
+
 /** Plain aligned table (no box drawing): fits terminals, pipes and pasted tickets alike. */
 export function renderTable(headers: string[], rows: string[][], style: (header: string) => string = (h) => h): string {
   const widths = headers.map((h, i) => Math.max(visibleLength(h), ...rows.map((r) => visibleLength(r[i] ?? ''))));
@@ -36,4 +38,18 @@ export function csvRow(values: string[], verbatim: ReadonlySet<number> = new Set
 
 export function plural(n: number, one: string, many = `${one}s`): string {
   return `${n.toLocaleString('en-US')} ${n === 1 ? one : many}`;
+}
+
+/** `warning: <message>` on stderr: something was skipped or looks wrong, and the run goes on. */
+export function warn(ctx: Pick<Context, 'stderr' | 'color'>, message: string): void {
+  ctx.stderr.write(`${ctx.color.err.yellow('warning:')} ${message}\n`);
+}
+
+/**
+ * `note: <message>`: worth knowing, nothing wrong. On stderr unless told otherwise, so stdout keeps
+ * only results; a report whose notes are part of it (diagnose's human output) passes 'stdout'.
+ */
+export function note(ctx: Pick<Context, 'stdout' | 'stderr' | 'color'>, message: string, to: 'stdout' | 'stderr' = 'stderr'): void {
+  const [stream, color] = to === 'stdout' ? [ctx.stdout, ctx.color.out] : [ctx.stderr, ctx.color.err];
+  stream.write(`${color.yellow('note:')} ${message}\n`);
 }

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, describe, expect, it, onTestFinished } from 'vitest';
+import { startCli } from '../helpers/cli.js';
 
 const bin = path.resolve('bin/unstick.js');
 const tmp = mkdtempSync(path.join(tmpdir(), 'unstick-sandbox-cli-'));
@@ -57,6 +58,22 @@ describe('unstick sandbox (the built CLI)', () => {
     expect(extra).toBe(''); // exactly one line on stdout
   });
 
+  it('exits 0 on SIGTERM too (run() aborts ctx.signal on SIGINT and SIGTERM)', async () => {
+    const child = spawn(process.execPath, [bin, 'sandbox', '--state-dir', path.join(tmp, 'state-term')], { env: { ...process.env, NO_COLOR: '1' } });
+    onTestFinished(() => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    await new Promise<string>((resolve, reject) => {
+      createInterface({ input: child.stdout }).once('line', resolve);
+      child.once('exit', (code) => reject(new Error(`sandbox exited ${code}: ${stderr}`)));
+    });
+    child.kill('SIGTERM');
+    const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) => child.once('exit', (c, s) => resolve([c, s])));
+    expect({ code, signal }).toEqual({ code: 0, signal: null });
+  });
+
   it('a scenario that does not validate: 65 with file:line; missing: 66; bad port: 64', () => {
     const bad = path.join(tmp, 'bad.json');
     writeFileSync(bad, '{\n  "tenant": "t",\n  "connections": [ { "name": "db" } ],\n  "users": [ { "email": "x@y.z", "connection": "nope" } ]\n}\n');
@@ -72,5 +89,32 @@ describe('unstick sandbox (the built CLI)', () => {
     const port = run(['sandbox', '--port', 'eighty']);
     expect(port.status).toBe(64);
     expect(port.stderr).toContain('--port: expected a port number');
+  });
+});
+
+describe('unstick sandbox in-process (the context seams)', () => {
+  const scenario = path.resolve('examples/scenarios/acme-mixed.json');
+
+  it('serves until ctx.signal aborts, then exits 0; a relative --state-dir resolves against ctx.cwd', async () => {
+    const cwd = mkdtempSync(path.join(tmp, 'cwd-'));
+    const cli = startCli(['sandbox', '--scenario', scenario, '--state-dir', 'rel-state'], { cwd });
+    onTestFinished(() => cli.interrupt()); // never leave a sandbox behind
+    const ready = JSON.parse(await cli.stdout.waitFor(/\{.*\}\n/, 15_000)) as { caCert: string };
+    expect(ready.caCert).toBe(path.join(cwd, 'rel-state', 'ca.pem'));
+    expect(cli.stderr.text()).toContain('Stop with Ctrl+C.');
+    cli.interrupt();
+    const { code, stderr } = await cli.done;
+    expect(code).toBe(0);
+    expect(stderr).not.toContain('interrupted');
+  });
+
+  it('without --state-dir it keeps its state under HOME from ctx.env', async () => {
+    const home = mkdtempSync(path.join(tmp, 'home-'));
+    const cli = startCli(['sandbox', '--scenario', scenario], { env: { PATH: process.env.PATH, HOME: home, NO_COLOR: '1' } });
+    onTestFinished(() => cli.interrupt());
+    const ready = JSON.parse(await cli.stdout.waitFor(/\{.*\}\n/, 15_000)) as { caCert: string };
+    expect(ready.caCert).toBe(path.join(home, '.unstick', 'sandbox', 'ca.pem'));
+    cli.interrupt();
+    expect((await cli.done).code).toBe(0);
   });
 });

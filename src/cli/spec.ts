@@ -1,0 +1,150 @@
+import { Option } from 'commander';
+import type { Context } from './context.js';
+
+/**
+ * Command specs: what a command accepts, declared beside the command in `commands/<name>.spec.ts`
+ * (vercel's `command.ts`), so main.ts only wires them and the command module loads only when it runs.
+ *
+ * Options and arguments are values (`option()`, `flag()`, `argument()`), and a spec's `parse` reads
+ * them back by that same value, typed: renaming a flag renames nothing else, and reading an option
+ * the spec does not declare fails loudly (a bug, exit 70) instead of arriving as undefined.
+ */
+
+declare const VALUE: unique symbol;
+
+export interface OptionSpec<V = unknown> {
+  /** Commander flags: `--dry-run`, `--connection <name|id>`. */
+  readonly flags: string;
+  readonly description: string;
+  readonly kind: 'flag' | 'value';
+  readonly default?: string;
+  /** Allowed values; anything else is a usage error (64) before the command runs. */
+  readonly choices?: readonly string[];
+  /** Options that cannot be given together with this one, by attribute name (`csv` for --csv). */
+  readonly conflicts?: readonly string[];
+  /** Type only: what `parse` reads back for this option. */
+  readonly [VALUE]?: V;
+}
+
+export interface ArgumentSpec<V = unknown> {
+  /** Commander syntax: `<email>`, `<emails...>`, `[file]`. */
+  readonly name: string;
+  readonly description: string;
+  readonly [VALUE]?: V;
+}
+
+type ArgumentValue<N extends string> = N extends `${string}...${string}` ? string[] : N extends `<${string}>` ? string : string | undefined;
+
+/** A boolean switch: true when given, else false. */
+export function flag(flags: string, description: string, extra: { conflicts?: readonly string[] } = {}): OptionSpec<boolean> {
+  return { flags, description, kind: 'flag', ...extra };
+}
+
+/** An option taking a value; with a `default` it is always a string. */
+export function option(flags: string, description: string, extra: { default: string; conflicts?: readonly string[] }): OptionSpec<string>;
+export function option(flags: string, description: string, extra?: { conflicts?: readonly string[] }): OptionSpec<string | undefined>;
+export function option(flags: string, description: string, extra: { default?: string; conflicts?: readonly string[] } = {}): OptionSpec<string | undefined> {
+  return { flags, description, kind: 'value', ...extra };
+}
+
+/** An option whose value is one of `choices` (commander rejects any other with 64). */
+export function choice<const T extends string>(flags: string, description: string, choices: readonly T[], extra: { default: T; conflicts?: readonly string[] }): OptionSpec<T>;
+export function choice<const T extends string>(flags: string, description: string, choices: readonly T[], extra?: { conflicts?: readonly string[] }): OptionSpec<T | undefined>;
+export function choice<const T extends string>(
+  flags: string,
+  description: string,
+  choices: readonly T[],
+  extra: { default?: T; conflicts?: readonly string[] } = {},
+): OptionSpec<T | undefined> {
+  return { flags, description, kind: 'value', choices, ...extra };
+}
+
+/** A positional argument: `<x>` is a string, `[x]` string | undefined, `<x...>`/`[x...]` string[]. */
+export function argument<const N extends string>(name: N, description: string): ArgumentSpec<ArgumentValue<N>> {
+  return { name, description };
+}
+
+/** What a spec's `parse` reads the command line through. */
+export interface Parsed {
+  get<V>(spec: OptionSpec<V> | ArgumentSpec<V>): V;
+}
+
+export type CommandRun<A> = (ctx: Context, args: A) => Promise<number>;
+
+export interface CommandSpec<A> {
+  name: string;
+  description: string;
+  arguments?: readonly ArgumentSpec[];
+  options: readonly OptionSpec[];
+  /** Shown after the options in `--help` (examples, output shape). */
+  help?: string;
+  /** The command line, typed: read every argument and option through `input`. May throw UsageError. */
+  parse(input: Parsed): A;
+  /** The command itself, imported only when it runs: `async () => (await import('./x.js')).x`. */
+  load(): Promise<CommandRun<A>>;
+}
+
+/** A spec as main.ts wires it, its args type erased: `invoke` parses, then loads and runs the command. */
+export interface CommandEntry extends Omit<CommandSpec<unknown>, 'parse' | 'load'> {
+  invoke(ctx: Context, input: Parsed): Promise<number>;
+}
+
+/**
+ * `export const repairSpec = defineCommand<RepairArgs>({ ... })`: types `parse` and `load` together
+ * and adds `invoke`, which parses first (a usage error never loads the command's module), then loads.
+ */
+export function defineCommand<A>(spec: CommandSpec<A>): CommandSpec<A> & CommandEntry {
+  return {
+    ...spec,
+    async invoke(ctx, input) {
+      const args = spec.parse(input);
+      const command = await spec.load();
+      return command(ctx, args);
+    },
+  };
+}
+
+/** The commander Option for a spec; main.ts adds these. */
+export function commanderOption(spec: OptionSpec): Option {
+  const o = new Option(spec.flags, spec.description);
+  if (spec.choices) o.choices(spec.choices);
+  if (spec.default !== undefined) o.default(spec.default);
+  if (spec.conflicts) o.conflicts([...spec.conflicts]);
+  return o;
+}
+
+/**
+ * Reads commander's result for `spec`: `positionals` are `command.processedArgs`, `values` are
+ * `command.opts()`. Only what the spec declares can be read, and each value is checked against its
+ * declared kind; a mismatch is a bug in unstick, so it throws a plain Error (exit 70, with --debug).
+ */
+export function parsedFor(spec: Pick<CommandEntry, 'name' | 'arguments' | 'options'>, positionals: readonly unknown[], values: Readonly<Record<string, unknown>>): Parsed {
+  const bug = (what: string) => new Error(`unstick bug: "${spec.name}" ${what}`);
+  const readOption = (wanted: OptionSpec): unknown => {
+    const declared = spec.options.find((o) => o.flags === wanted.flags);
+    if (!declared) throw bug(`reads option ${wanted.flags}, which its spec does not declare`);
+    const value = values[new Option(declared.flags).attributeName()];
+    if (declared.kind === 'flag') {
+      if (value !== undefined && typeof value !== 'boolean') throw bug(`got ${typeof value} for the switch ${declared.flags}`);
+      return value === true;
+    }
+    if (value !== undefined && typeof value !== 'string') throw bug(`got ${typeof value} for ${declared.flags}`);
+    if (value !== undefined && declared.choices && !declared.choices.includes(value)) throw bug(`got "${value}" for ${declared.flags}`);
+    return value;
+  };
+  const readArgument = (wanted: ArgumentSpec): unknown => {
+    const index = (spec.arguments ?? []).findIndex((a) => a.name === wanted.name);
+    if (index === -1) throw bug(`reads argument ${wanted.name}, which its spec does not declare`);
+    const value = positionals[index];
+    const variadic = wanted.name.includes('...');
+    if (variadic ? !Array.isArray(value) && value !== undefined : value !== undefined && typeof value !== 'string') {
+      throw bug(`got ${typeof value} for the argument ${wanted.name}`);
+    }
+    return variadic ? (value ?? []) : value;
+  };
+  return {
+    get<V>(wanted: OptionSpec<V> | ArgumentSpec<V>): V {
+      return ('flags' in wanted ? readOption(wanted) : readArgument(wanted)) as V;
+    },
+  };
+}

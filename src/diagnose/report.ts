@@ -1,0 +1,250 @@
+import type { DateTime } from 'luxon';
+import type { ReadStats } from '../logs/reader.js';
+import type { Diagnosis, Evidence, Finding, InFileDuplicate } from './findings.js';
+
+/**
+ * What `diagnose` shows, as data and strings: the --json document, the --csv table, the human
+ * report, and the repair command to run next. Pure: no I/O, no terminal; the CLI writes the result.
+ */
+
+// ---- the public --json document (README "Output"): every field is mapped here by name, so renaming
+// an internal field cannot change the documented schema.
+
+export interface EvidenceJson {
+  source: string;
+  time: string | null;
+  type: string;
+  description: string;
+}
+
+export interface InputJson {
+  name: string;
+  format: string | null;
+  gzip: boolean;
+  bytes: number;
+  records: number;
+  malformed: number;
+  events: number;
+  rejected: string | null;
+  unreadable: boolean;
+}
+
+export interface DiagnoseJson {
+  findings: Array<{
+    email: string;
+    kinds: string[];
+    occurrences: number;
+    firstSeen: string | null;
+    lastSeen: string | null;
+    connections: string[];
+    evidence: EvidenceJson[];
+    next: string;
+  }>;
+  related: Array<{
+    email: string;
+    kinds: string[];
+    occurrences: number;
+    lastSeen: string | null;
+    connections: string[];
+    note: string;
+    evidence: EvidenceJson[];
+  }>;
+  jobFailures: EvidenceJson[];
+  inFileDuplicates: Array<{ email: string; occurrences: number; note: string; evidence: EvidenceJson[] }>;
+  stats: {
+    records: number;
+    malformed: number;
+    events: number;
+    bytes: number;
+    users: number;
+    unattributed: number;
+    excluded: { undated: number; noConnection: number };
+    formats: Record<string, number>;
+    inputs: InputJson[];
+    malformedSamples: Array<{ source: string; reason: string }>;
+  };
+}
+
+const RELATED_NOTE = 'an import or email-change conflict, not a stuck migration: check the legacy store for a stale or shared email';
+/** The in-file-duplicate note, in two halves so the human line can put the location between them. */
+const IN_FILE_DUPLICATE = { what: 'appears more than once in one import file', advice: 'not a stuck user; de-duplicate the file and import again' };
+
+export function toJson(d: Diagnosis, stats: ReadStats): DiagnoseJson {
+  const formats: Record<string, number> = {};
+  for (const [name, tally] of formatTally(stats)) formats[name] = tally.records;
+  return {
+    findings: d.findings.map((f) => ({
+      email: f.email,
+      kinds: [...f.kinds],
+      occurrences: f.occurrences,
+      firstSeen: iso(f.firstSeen),
+      lastSeen: iso(f.lastSeen),
+      connections: [...f.connections],
+      evidence: f.evidence.map(evidenceJson),
+      next: nextCommand(f),
+    })),
+    related: d.related.map((f) => ({
+      email: f.email,
+      kinds: [...f.kinds],
+      occurrences: f.occurrences,
+      lastSeen: iso(f.lastSeen),
+      connections: [...f.connections],
+      note: RELATED_NOTE,
+      evidence: f.evidence.map(evidenceJson),
+    })),
+    jobFailures: d.jobFailures.map(evidenceJson),
+    inFileDuplicates: d.inFileDuplicates.map((x) => ({
+      email: x.email,
+      occurrences: x.occurrences,
+      note: `${IN_FILE_DUPLICATE.what}: ${IN_FILE_DUPLICATE.advice}`,
+      evidence: x.evidence.map(evidenceJson),
+    })),
+    stats: {
+      records: stats.records,
+      malformed: stats.malformed,
+      events: stats.events,
+      bytes: stats.bytes,
+      users: d.findings.length,
+      unattributed: d.unattributed,
+      excluded: { undated: d.excluded.undated, noConnection: d.excluded.noConnection },
+      formats,
+      inputs: stats.inputs.map((i) => ({
+        name: i.name,
+        format: i.format,
+        gzip: i.gzip,
+        bytes: i.bytes,
+        records: i.records,
+        malformed: i.malformed,
+        events: i.events,
+        rejected: i.rejected,
+        unreadable: i.unreadable,
+      })),
+      malformedSamples: stats.malformedSamples.map((m) => ({ source: `${m.source.file}:${m.source.line}`, reason: m.reason })),
+    },
+  };
+}
+
+// ---- --csv
+
+export interface CsvTable {
+  header: string[];
+  rows: string[][];
+  /** Columns written verbatim, without the spreadsheet-formula guard: machine input that must round-trip. */
+  verbatim: ReadonlySet<number>;
+}
+
+/** Stuck users only: this is the batch-repair input, so the email column (first) is verbatim. */
+export function csvTable(findings: readonly Finding[]): CsvTable {
+  return {
+    header: ['email', 'kinds', 'occurrences', 'first_seen', 'last_seen', 'connections', 'next_command'],
+    rows: findings.map((f) => [
+      f.email,
+      f.kinds.join(';'),
+      String(f.occurrences),
+      iso(f.firstSeen) ?? '',
+      iso(f.lastSeen) ?? '',
+      f.connections.join(';'),
+      nextCommand(f),
+    ]),
+    verbatim: new Set([0]),
+  };
+}
+
+// ---- human output
+
+/** The styles the human report uses. A chalk instance fits; identity functions give plain text. */
+export interface Styles {
+  bold(text: string): string;
+  dim(text: string): string;
+  cyan(text: string): string;
+  green(text: string): string;
+}
+
+export interface HumanReport {
+  /** The stuck users, or null when there are none; the header cells are not styled. */
+  table: { headers: string[]; rows: string[][] } | null;
+  /** Note bodies, each one line, without the "note:" prefix. */
+  notes: string[];
+  summary: string;
+}
+
+export function humanReport(d: Diagnosis, stats: ReadStats, options: { zone: string; style: Styles }): HumanReport {
+  const { zone, style: c } = options;
+  const when = (t: DateTime | null) => {
+    if (!t) return 'unknown';
+    const z = t.setZone(zone === 'local' ? 'system' : zone);
+    return z.offset === 0 ? `${z.toFormat('yyyy-LL-dd HH:mm:ss')} UTC` : z.toFormat('yyyy-LL-dd HH:mm:ss ZZ');
+  };
+  const table =
+    d.findings.length === 0
+      ? null
+      : {
+          headers: ['EMAIL', 'KINDS', 'SEEN', 'LAST SEEN', 'NEXT'],
+          rows: d.findings.map((f) => [c.bold(f.email), f.kinds.join(', '), String(f.occurrences), when(f.lastSeen), c.cyan(nextCommand(f))]),
+        };
+
+  const at = (e: Evidence | undefined) => (e ? ` (${e.source.file}:${e.source.line})` : '');
+  const notes = [
+    ...d.inFileDuplicates.map((x: InFileDuplicate) => `${x.email} ${IN_FILE_DUPLICATE.what}${at(x.evidence[0])}: ${IN_FILE_DUPLICATE.advice}`),
+    ...d.related.map((f) => `${f.email}: ${f.kinds.join(', ')}${at(f.evidence[0])}: ${RELATED_NOTE}`),
+    ...d.jobFailures.map((e) => `an import job failed as a whole${at(e)}: ${e.description}`),
+  ];
+  if (d.unattributed > 0) notes.push(`${count(d.unattributed, 'marker')} without an email to attribute them to${at(d.unattributedEvidence[0])}`);
+  if (d.excluded.undated > 0) notes.push(`${count(d.excluded.undated, 'undated marker event')} left out by --since/--until (pasted console lines, import errors)`);
+  if (d.excluded.noConnection > 0) notes.push(`${count(d.excluded.noConnection, 'marker event')} naming no connection left out by --connection`);
+
+  const formats =
+    [...formatTally(stats)]
+      .map(([name, f]) => `${name} ${f.records.toLocaleString('en-US')}${f.malformed ? ` + ${f.malformed.toLocaleString('en-US')} malformed` : ''}`)
+      .join(', ') || 'none';
+  const users = d.findings.length === 0 ? c.green('no stuck users found') : c.bold(count(d.findings.length, 'stuck user'));
+  const summary = `${users}; read ${count(stats.records, 'record')} from ${count(stats.inputs.length, 'input')} (${formats}), ${count(stats.malformed, 'malformed record')}`;
+  return { table, notes, summary };
+}
+
+// ---- the next command
+
+/**
+ * The command to run next for a stuck user. A value from the logs never becomes a flag: one
+ * starting with "-" is written as `--connection=value`, and an email starting with "-" comes after `--`.
+ */
+export function nextCommand(finding: Pick<Finding, 'email' | 'connections'>): string {
+  const email = shellWord(finding.email);
+  const conn = finding.connections.length === 1 ? shellWord(finding.connections[0]!) : null;
+  const connection = conn === null ? '' : conn.startsWith('-') ? ` --connection=${conn}` : ` --connection ${conn}`;
+  return email.startsWith('-') ? `unstick repair${connection} -- ${email}` : `unstick repair ${email}${connection}`;
+}
+
+/** Quotes for a POSIX shell unless plainly safe; log text is attacker-controlled (a signup body). */
+export function shellWord(value: string): string {
+  const clean = value.replace(/[\u0000-\u001f\u007f]/g, '');
+  return /^[A-Za-z0-9._%+@:=\/-]+$/.test(clean) ? clean : `'${clean.replace(/'/g, "'\\''")}'`;
+}
+
+// ---- shared pieces
+
+/** Records and malformed records per detected format, in the order the inputs were read: computed once for both outputs. */
+export function formatTally(stats: Pick<ReadStats, 'inputs'>): Map<string, { records: number; malformed: number }> {
+  const byFormat = new Map<string, { records: number; malformed: number }>();
+  for (const input of stats.inputs) {
+    if (!input.format) continue;
+    const f = byFormat.get(input.format) ?? { records: 0, malformed: 0 };
+    f.records += input.records;
+    f.malformed += input.malformed;
+    byFormat.set(input.format, f);
+  }
+  return byFormat;
+}
+
+function iso(t: DateTime | null): string | null {
+  return t ? t.toUTC().toISO() : null;
+}
+
+function evidenceJson(e: Evidence): EvidenceJson {
+  return { source: `${e.source.file}:${e.source.line}`, time: iso(e.time), type: e.type, description: e.description };
+}
+
+/** "1 record", "1,234 records". (The CLI's `plural` says the same; this layer does not import the CLI.) */
+function count(n: number, one: string, many = `${one}s`): string {
+  return `${n.toLocaleString('en-US')} ${n === 1 ? one : many}`;
+}
