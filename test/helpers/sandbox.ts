@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { ManagementClient, ManagementError } from 'auth0';
 import { afterAll, beforeAll, beforeEach, expect } from 'vitest';
 import { parseScenario } from '../../src/sandbox/scenario.js';
-import { startSandbox, type RunningSandbox, type SandboxOptions } from '../../src/sandbox/server.js';
+import { startSandbox, type JournalEntry, type RunningSandbox, type SandboxOptions } from '../../src/sandbox/server.js';
 
 export const ACME_SCENARIO = 'examples/scenarios/acme-mixed.json';
 /** The id of acme-mixed.json's lazy-migration connection `legacy-db` (also the one in examples/logs). */
@@ -15,7 +15,7 @@ export interface TestSandbox {
   client(options?: { clientId?: string; clientSecret?: string; maxRetries?: number }): ManagementClient;
   control: {
     state(): Promise<any>;
-    journal(): Promise<Array<{ method: string; path: string; query: Record<string, string | string[]>; status: number; time: string; ms: number }>>;
+    journal(): Promise<JournalEntry[]>;
     clearJournal(): Promise<void>;
     reset(scenario?: object): Promise<void>;
     faults(specs: object[]): Promise<Response>;
