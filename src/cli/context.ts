@@ -1,7 +1,9 @@
 import type { Readable, Writable } from 'node:stream';
 import { Chalk, type ChalkInstance } from 'chalk';
 import { InterruptedError } from '../errors.js';
+import type { TenantApi } from '../tenant/types.js';
 import { createPrompter, type Prompter } from './prompt.js';
+import { tenantFactory } from './tenant.js';
 
 /**
  * Everything a command touches in the outside world. Commands are `(ctx, args) => Promise<number>`;
@@ -29,9 +31,11 @@ export interface Context {
   canPrompt: boolean;
   /** Questions, drawn on stderr and read from stdin, cancelled by `signal`. */
   prompt: Prompter;
-  // Lazy tenant factory, to come from src/tenant: `tenant: () => Promise<TenantApi>`, built on first
-  // call from `env` and `cwd`, overridable in createContext like every field here (tests pass the
-  // sandbox's). Add it here and as one more `overrides.tenant ?? …` line in createContext.
+  /**
+   * The tenant, built on the first call from `env` and `cwd` (AUTH0_* variables, ./.env), one client
+   * for the whole run. Tests pass their own factory pointed at the sandbox.
+   */
+  tenant: () => Promise<TenantApi>;
 }
 
 /** What createContext accepts: any field of Context, plus `noColor` (the --no-color flag). */
@@ -53,6 +57,8 @@ export function createContext(overrides: ContextOverrides = {}): Context {
   const stderr = overrides.stderr ?? process.stderr;
   const signal = overrides.signal ?? new AbortController().signal;
   const flag = overrides.noColor ? false : undefined;
+  const cwd = overrides.cwd ?? process.cwd();
+  const sleep = overrides.sleep ?? abortableSleep(signal);
   const color = overrides.color ?? {
     out: new Chalk({ level: colorEnabled(stdout, env, flag) ? 1 : 0 }),
     err: new Chalk({ level: colorEnabled(stderr, env, flag) ? 1 : 0 }),
@@ -62,14 +68,15 @@ export function createContext(overrides: ContextOverrides = {}): Context {
     stdout,
     stderr,
     env,
-    cwd: overrides.cwd ?? process.cwd(),
+    cwd,
     color,
     debug: overrides.debug ?? false,
     now: overrides.now ?? (() => new Date()),
-    sleep: overrides.sleep ?? abortableSleep(signal),
+    sleep,
     signal,
     canPrompt: overrides.canPrompt ?? (stdin.isTTY === true && stderr.isTTY === true),
     prompt: overrides.prompt ?? createPrompter({ input: stdin, output: stderr, signal, color: color.err }),
+    tenant: overrides.tenant ?? tenantFactory({ env, cwd, signal, sleep, stderr, debug: overrides.debug ?? false }),
   };
 }
 
