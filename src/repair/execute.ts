@@ -1,3 +1,4 @@
+import { InterruptedError } from '../errors.js';
 import { TenantApiError } from '../tenant/errors.js';
 import type { TenantApi, UserProfile } from '../tenant/types.js';
 import type { BackupStore } from './backup.js';
@@ -36,7 +37,7 @@ export async function executePlan(plan: RepairPlan, observed: ObservedUser, deps
       onStep?.(result);
       if (result.status === 'failed') return { steps: done, backup, error: `${name}: ${result.detail ?? 'failed'}` };
     } catch (err) {
-      const message = err instanceof Error ? err.message : String(err);
+      const message = err instanceof InterruptedError ? 'interrupted; the request may or may not have taken effect' : err instanceof Error ? err.message : String(err);
       deps.journal.write({ email: plan.email, step: name, phase: 'failed', error: message });
       const failed: StepResult = { step: name, status: 'failed', detail: message };
       done.push(failed);

@@ -65,13 +65,12 @@ export class Journal {
   }
 }
 
-/** Steps an earlier run started and never finished (a 'before' with no 'after' or 'failed'). */
+/**
+ * Steps earlier runs left undone: those whose latest entry (across runs) is a 'before' (interrupted
+ * in flight, effect unknown) or a 'failed'. A step a later run finished is not listed.
+ */
 export function unfinishedSteps(history: JournalEntry[]): JournalEntry[] {
-  const open = new Map<string, JournalEntry>();
-  for (const e of history) {
-    const key = `${e.run}\0${e.step}`;
-    if (e.phase === 'before') open.set(key, e);
-    else open.delete(key);
-  }
-  return [...open.values()];
+  const latest = new Map<string, JournalEntry>();
+  for (const e of history) latest.set(e.step, e);
+  return [...latest.values()].filter((e) => e.phase !== 'after');
 }

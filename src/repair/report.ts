@@ -27,7 +27,10 @@ export function renderPlan(view: PlanView, c: ChalkInstance): string {
     for (const item of ev.items.slice(0, 3)) lines.push(c.dim(`              ${item.where}  ${item.time ?? ''}  ${item.type}  ${item.description}`));
   }
   for (const file of earlier.backups) lines.push(`  earlier:    backup ${file}`);
-  for (const e of earlier.unfinished) lines.push(c.yellow(`  earlier:    run ${e.run} started "${e.step}" at ${e.time} and did not finish`));
+  for (const e of earlier.unfinished) {
+    const what = e.phase === 'failed' ? `failed: ${e.error ?? 'unknown error'}` : 'did not finish (its effect is unknown)';
+    lines.push(c.yellow(`  earlier:    run ${e.run} started "${e.step}" at ${e.time} and ${what}`));
+  }
   lines.push(`  verdict:    ${c.bold(plan.classification)}: ${plan.reason}`);
   for (const w of plan.warnings) lines.push(c.yellow(`  warning:    ${w}`));
   if (plan.steps.length === 0) lines.push(`  plan:       ${plan.action === 'nothing' ? 'nothing to do' : 'skipped, nothing will change'}`);
@@ -85,6 +88,32 @@ export function resultsJson(results: RepairResult[]): object {
       job: r.job,
       message: r.message,
       error: r.error,
+    })),
+  };
+}
+
+/** `inspect --json`: the state as read, and the plan repair would run. */
+export function inspectJson(tenant: string, views: PlanView[]): object {
+  return {
+    tenant,
+    users: views.map(({ observed, plan }) => ({
+      email: observed.email,
+      connection: observed.connection,
+      classification: plan.classification,
+      reason: plan.reason,
+      profiles: observed.profiles.map((p) => ({
+        user_id: p.user_id,
+        email: p.email,
+        identities: p.identities,
+        logins_count: p.logins_count,
+        last_login: p.last_login,
+        created_at: p.created_at,
+        user_metadata_keys: Object.keys(p.user_metadata),
+        app_metadata_keys: Object.keys(p.app_metadata),
+      })),
+      evidence: observed.evidence,
+      plan: { action: plan.action, steps: plan.steps.map((s) => ({ ...s, description: describeStep(s) })) },
+      warnings: plan.warnings,
     })),
   };
 }
