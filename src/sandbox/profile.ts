@@ -33,6 +33,8 @@ export interface Profile {
   created_at: string;
   updated_at: string;
   last_login?: string;
+  /** The address of the last login (set with last_login by a simulated login). */
+  last_ip?: string;
   last_password_reset?: string;
   logins_count: number;
   blocked?: boolean;
@@ -91,6 +93,7 @@ export function publicUser(p: Profile): Record<string, unknown> {
   if (Object.keys(p.user_metadata).length > 0) out.user_metadata = structuredClone(p.user_metadata);
   if (Object.keys(p.app_metadata).length > 0) out.app_metadata = structuredClone(p.app_metadata);
   if (p.blocked !== undefined) out.blocked = p.blocked;
+  if (p.last_ip !== undefined) out.last_ip = p.last_ip;
   if (p.last_login !== undefined) out.last_login = p.last_login;
   if (p.last_password_reset !== undefined) out.last_password_reset = p.last_password_reset;
   out.logins_count = p.logins_count;
@@ -119,7 +122,7 @@ export function newProfile(input: Partial<Profile> & Pick<Profile, 'user_id' | '
     user_metadata: structuredClone(input.user_metadata ?? {}),
     app_metadata: structuredClone(input.app_metadata ?? {}),
     created_at: input.created_at,
-    updated_at: input.created_at,
+    updated_at: input.last_login ?? input.created_at,
     logins_count: input.logins_count ?? 0,
   };
   if (input.given_name !== undefined) profile.given_name = input.given_name;

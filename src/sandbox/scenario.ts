@@ -42,6 +42,12 @@ export interface ScenarioUser extends ProfileFields {
   /** With a `provider|` prefix it is used as is; otherwise the connection's provider prefix is added. */
   user_id?: string;
   identities?: ScenarioIdentity[];
+  /** ISO 8601, normalized to `toISOString()`; default: when the scenario is loaded. */
+  created_at?: string;
+  /** Default 0: a profile that never logged in (what an import or `POST /users` makes). */
+  logins_count?: number;
+  /** ISO 8601, normalized; given exactly when `logins_count` is at least 1, and with `created_at`, not before it. */
+  last_login?: string;
 }
 
 export interface ScenarioGhost {
@@ -180,7 +186,12 @@ type Obj = Record<string, unknown>;
 
 const TOP_KEYS = ['tenant', 'connections', 'users', 'ghosts', 'legacy', 'logs', 'clients', 'rateLimit', 'faults', 'jobs'];
 const CONNECTION_KEYS = ['name', 'id', 'strategy', 'display_name', 'options', 'enabled_clients'];
-const USER_KEYS = ['email', 'connection', 'user_id', 'password', 'email_verified', 'name', 'nickname', 'given_name', 'family_name', 'user_metadata', 'app_metadata', 'identities'];
+const USER_KEYS = [
+  'email', 'connection', 'user_id', 'password', 'email_verified', 'name', 'nickname', 'given_name', 'family_name', 'user_metadata', 'app_metadata', 'identities',
+  'created_at', 'logins_count', 'last_login',
+];
+/** A date-time with a time zone, as Auth0 writes them (`2024-05-02T10:40:12.031Z`); an offset is accepted too. */
+const ISO_DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:\d{2})$/;
 const IDENTITY_KEYS = ['connection', 'provider', 'user_id', 'isSocial'];
 const GHOST_KEYS = ['email', 'connection', 'user_id'];
 const LEGACY_KEYS = ['email', 'password', 'user_id', 'name', 'user_metadata', 'app_metadata'];
@@ -270,7 +281,26 @@ class Validator {
     if (v.identities !== undefined) {
       user.identities = this.array(v.identities, [...path, 'identities']).map((id, i) => this.identity(id, [...path, 'identities', i]));
     }
+    this.loginHistory(v, path, user);
     return user;
+  }
+
+  /** `created_at`, `logins_count`, `last_login`: a profile that logged in has a last login, after it was created. */
+  private loginHistory(v: Obj, path: Path, user: ScenarioUser): void {
+    if (v.created_at !== undefined) user.created_at = this.dateTime(v.created_at, [...path, 'created_at']);
+    if (v.logins_count !== undefined) {
+      if (typeof v.logins_count !== 'number' || !Number.isInteger(v.logins_count) || v.logins_count < 0) this.fail([...path, 'logins_count'], 'must be a non-negative integer');
+      user.logins_count = v.logins_count;
+    }
+    const logins = user.logins_count ?? 0;
+    if (v.last_login === undefined) {
+      if (logins > 0) this.fail([...path, 'logins_count'], `is ${logins}, so last_login is required (a user who logged in has a last login)`);
+      return;
+    }
+    if (logins === 0) this.fail([...path, 'last_login'], 'needs logins_count of at least 1 (a user who never logged in has no last login)');
+    user.last_login = this.dateTime(v.last_login, [...path, 'last_login']);
+    if (user.created_at === undefined) this.fail([...path, 'last_login'], 'needs created_at too (the default created_at is the moment the scenario loads, which would come after this login)');
+    if (user.last_login < user.created_at) this.fail([...path, 'last_login'], `is before created_at (${user.created_at})`);
   }
 
   private identity(value: unknown, path: Path): ScenarioIdentity {
@@ -450,6 +480,19 @@ class Validator {
 
   private email(value: unknown, path: Path): string {
     return this.string(value, path, EMAIL_PATTERN, 'must be an email');
+  }
+
+  /** An ISO 8601 date-time with a time zone, returned as `toISOString()`. */
+  private dateTime(value: unknown, path: Path): string {
+    const text = this.string(value, path, ISO_DATE_TIME, 'must be an ISO 8601 date-time with a time zone, like 2024-05-02T10:40:12.031Z');
+    // Date.parse rolls 2024-02-30 over to March 1st: check the fields themselves.
+    const [year, month, day, hour, minute, second] = ISO_DATE_TIME.exec(text)!.slice(1, 7).map((f) => Number(f ?? 0)) as [number, number, number, number, number, number];
+    const date = new Date(Date.UTC(year, month - 1, day));
+    const ms = Date.parse(text);
+    if (Number.isNaN(ms) || date.getUTCMonth() !== month - 1 || date.getUTCDate() !== day || hour > 23 || minute > 59 || second > 59) {
+      this.fail(path, 'must be a real date and time');
+    }
+    return new Date(ms).toISOString();
   }
 
   private boolean(value: unknown, path: Path): boolean {

@@ -408,7 +408,7 @@ export class SandboxTenant {
       { connection: u.connection, provider, user_id: userId.slice(provider.length + 1), isSocial: provider !== 'auth0' },
       ...(u.identities ?? []).map((i) => ({ ...i, user_id: linkedIdentityId(i).slice(i.provider.length + 1) })),
     ];
-    const profile = newProfile({ ...u, user_id: userId, email, identities, created_at: createdAt, logins_count: 1 });
+    const profile = newProfile({ ...u, user_id: userId, email, identities, created_at: u.created_at ?? createdAt, logins_count: u.logins_count ?? 0 });
     if (declared && declared.strategy === 'auth0') {
       this.putStoreEntry(declared, { email, user_id: userId, ...(u.password === undefined ? {} : { password: u.password }) });
     }

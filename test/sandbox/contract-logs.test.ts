@@ -12,6 +12,10 @@ import { ACME_SCENARIO, LEGACY_DB, rejection, useSandbox } from '../helpers/sand
 const ACME = JSON.parse(readFileSync(ACME_SCENARIO, 'utf8')) as Record<string, unknown>;
 const UPA = 'con_Up7Hw3NbQ8sLx2Ve';
 const GHOSTS = ['jane.doe@acme.com', 'raj.patel@acme.com', 'marco.rossi@acme.com', 'olga.ivanova@acme.com', 'sam.okafor@acme.com', 'li.wei@acme.com'];
+/** Profiles on legacy-db that never logged in, blocked all the same (acme-mixed.json). */
+const STUCK_PROFILES = ['chloe.martin@acme.com', 'omar.haddad@acme.com'];
+/** acme-mixed.json preloads 11 log records. */
+const PRELOADED = 11;
 
 type Log = Management.Log & { log_id: string; date: string; type: string; details?: any };
 
@@ -28,12 +32,22 @@ async function checkpoint(from: string, take: number): Promise<{ logs: Log[]; li
 }
 
 describe('search mode', () => {
-  it('search type:fs finds the six preloaded fs records, newest first, in the include_totals shape', async () => {
+  it('search type:fs finds the eight preloaded fs records (six ghosts, two stuck profiles), newest first, in the include_totals shape', async () => {
     const page = await sb().mgmt.logs.list({ search: 'type:fs' });
-    expect(page.response).toMatchObject({ start: 0, limit: 50, length: 6, total: 6 });
-    expect(page.data.map((l) => l.user_name)).toEqual(['li.wei@acme.com', 'sam.okafor@acme.com', 'olga.ivanova@acme.com', 'marco.rossi@acme.com', 'raj.patel@acme.com', 'jane.doe@acme.com']);
-    expect(new Set(page.data.map((l) => l.user_name))).toEqual(new Set(GHOSTS));
-    expect(page.data[0]).toMatchObject({ type: 'fs', description: 'The user already exists.', connection: 'legacy-db', connection_id: LEGACY_DB, tenant_name: 'acme-dev', date: '2024-05-02T10:35:03.118Z' });
+    expect(page.response).toMatchObject({ start: 0, limit: 50, length: 8, total: 8 });
+    expect(page.data.map((l) => l.user_name)).toEqual([
+      'omar.haddad@acme.com',
+      'chloe.martin@acme.com',
+      'li.wei@acme.com',
+      'sam.okafor@acme.com',
+      'olga.ivanova@acme.com',
+      'marco.rossi@acme.com',
+      'raj.patel@acme.com',
+      'jane.doe@acme.com',
+    ]);
+    expect(new Set(page.data.map((l) => l.user_name))).toEqual(new Set([...GHOSTS, ...STUCK_PROFILES]));
+    expect(page.data[0]).toMatchObject({ type: 'fs', description: 'The user already exists.', connection: 'legacy-db', connection_id: LEGACY_DB, tenant_name: 'acme-dev', date: '2024-05-02T10:37:41.902Z' });
+    expect(page.data[2]).toMatchObject({ type: 'fs', description: 'The user already exists.', connection: 'legacy-db', connection_id: LEGACY_DB, tenant_name: 'acme-dev', date: '2024-05-02T10:35:03.118Z' });
     const journal = (await sb().control.journal()).filter((e) => e.path === '/api/v2/logs');
     expect(journal[0]!.query).toEqual({ page: '0', per_page: '50', include_totals: 'true', search: 'type:fs' });
   });
@@ -42,7 +56,7 @@ describe('search mode', () => {
     const jane = await sb().mgmt.logs.list({ search: 'user_name:"jane.doe@acme.com"' });
     expect(jane.data.map((l) => `${l.type} ${l.description}`)).toEqual(['fs The user already exists.']);
     expect((await sb().mgmt.logs.list({ search: 'user_name:"Jane.Doe@acme.com"' })).data).toEqual([]);
-    expect((await sb().mgmt.logs.list({ search: 'description:*already*' })).response).toMatchObject({ total: 7 }); // 6 fs + the fce
+    expect((await sb().mgmt.logs.list({ search: 'description:*already*' })).response).toMatchObject({ total: 9 }); // 8 fs + the fce
     expect((await sb().mgmt.logs.list({ search: 'type:fs AND user_name:raj*' })).data.map((l) => l.user_name)).toEqual(['raj.patel@acme.com']);
     const oldest = await sb().mgmt.logs.list({ sort: 'date:1', per_page: 2 });
     expect(oldest.data.map((l) => l.date)).toEqual(['2024-05-02T10:30:12.551Z', '2024-05-02T10:32:11.204Z']);
@@ -55,18 +69,18 @@ describe('search mode', () => {
     const err = await rejection(sb().mgmt.logs.list({ per_page: 101 }));
     expect(err).toBeInstanceOf(Management.BadRequestError);
     expect(err.body).toEqual({ statusCode: 400, error: 'Bad Request', message: "Query validation error: 'Number is too large (101 > 100)' on property per_page", errorCode: 'invalid_query_string' });
-    expect((await sb().mgmt.logs.list({ per_page: 100 })).data).toHaveLength(9);
+    expect((await sb().mgmt.logs.list({ per_page: 100 })).data).toHaveLength(PRELOADED);
     const window = await rejection(sb().mgmt.logs.list({ page: 10, per_page: 100 }));
     expect((window.body as { message: string }).message).toBe('You can only page through the first 1000 records.');
   });
 
   it('paging: page/per_page slices the newest-first list; include_totals=false gives a plain array', async () => {
     const second = await sb().mgmt.logs.list({ page: 1, per_page: 4 });
-    expect(second.response).toMatchObject({ start: 4, limit: 4, length: 4, total: 9 });
+    expect(second.response).toMatchObject({ start: 4, limit: 4, length: 4, total: PRELOADED });
     const all: string[] = [];
     for await (const l of await sb().mgmt.logs.list({ per_page: 4 })) all.push(l.log_id!);
-    expect(all).toHaveLength(9);
-    expect(new Set(all).size).toBe(9);
+    expect(all).toHaveLength(PRELOADED);
+    expect(new Set(all).size).toBe(PRELOADED);
     const plain = await sb().mgmt.logs.list({ include_totals: false, per_page: 3 });
     expect(Array.isArray(plain.response)).toBe(true);
     expect((plain.response as unknown as Log[]).map((l) => l.type)).toEqual(['s', 'fp', 'fce']);
@@ -77,6 +91,7 @@ describe('checkpoint mode (from/take)', () => {
   it('returns records after `from`, oldest first, with a Link to the next checkpoint; q/search are ignored', async () => {
     const everything = (await sb().control.state()).logs as Log[];
     const ids = everything.map((l) => l.log_id);
+    expect(ids).toHaveLength(PRELOADED);
     for (const id of ids) expect(id).toMatch(/^\d{56}$/);
     expect([...ids].sort()).toEqual(ids); // string order = numeric order = insertion order
 
@@ -88,8 +103,9 @@ describe('checkpoint mode (from/take)', () => {
     expect(second.logs.map((l) => l.log_id)).toEqual(ids.slice(4, 8));
     const third = await checkpoint(ids[7]!, 4);
     expect(third.logs.map((l) => l.log_id)).toEqual(ids.slice(8));
-    const empty = await checkpoint(ids[8]!, 4);
-    expect(empty).toEqual({ logs: [], link: `<${sb().running.url}/api/v2/logs?from=${ids[8]}&take=4>; rel="next"` });
+    expect(third.link).toBe(`<${sb().running.url}/api/v2/logs?from=${ids.at(-1)}&take=4>; rel="next"`);
+    const empty = await checkpoint(ids.at(-1)!, 4);
+    expect(empty).toEqual({ logs: [], link: `<${sb().running.url}/api/v2/logs?from=${ids.at(-1)}&take=4>; rel="next"` });
 
     // The SDK still sends page/per_page/include_totals/search; checkpoint mode ignores them.
     const ignored = await sb().mgmt.logs.list({ search: 'type:s' }, { queryParams: { from: ids[0]!, take: 2 } });

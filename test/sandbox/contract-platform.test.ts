@@ -321,7 +321,7 @@ describe('control plane', () => {
       'Username-Password-Authentication=con_Up7Hw3NbQ8sLx2Ve',
       'google-oauth2=con_Go4Tz9KqW2mRv6Yb',
     ]);
-    expect(state.users).toHaveLength(10);
+    expect(state.users).toHaveLength(12);
     expect(state.ghosts.map((g: { email: string }) => g.email).sort()).toEqual([
       'jane.doe@acme.com', 'li.wei@acme.com', 'marco.rossi@acme.com', 'olga.ivanova@acme.com', 'raj.patel@acme.com', 'sam.okafor@acme.com',
     ]);
@@ -330,10 +330,10 @@ describe('control plane', () => {
     expect(state.stores['legacy-db'].find((e: { email: string }) => e.email === 'jane.doe@acme.com')).toEqual({ email: 'jane.doe@acme.com', user_id: 'auth0|legacy-1001', has_password: true, ghost: true });
     // Priya's linked legacy-db identity has a store entry owned by her Google profile: not a ghost.
     expect(state.stores['legacy-db'].find((e: { email: string }) => e.email === 'priya.shah@acme.com')).toMatchObject({ user_id: 'auth0|legacy-1050', ghost: false });
-    expect(state.legacy).toHaveLength(16);
+    expect(state.legacy).toHaveLength(18);
     expect(JSON.stringify(state)).not.toContain('Legacy-2024!'); // no password anywhere
     expect(state.legacy[0]).not.toHaveProperty('password');
-    expect(state.logs).toHaveLength(9);
+    expect(state.logs).toHaveLength(11);
     expect(state.jobs).toEqual([]);
     expect(state.clients).toEqual([{ client_id: sb().running.clientId, scopes: expect.arrayContaining(['read:users']) }]);
     expect(JSON.stringify(state)).not.toContain(sb().running.clientSecret);
@@ -357,12 +357,12 @@ describe('control plane', () => {
   it('POST /__sandbox/reset restores the scenario and clears the journal', async () => {
     await sb().mgmt.users.delete('auth0|legacy-1007');
     await sb().mgmt.connections.users.deleteByEmail(LEGACY_DB, { email: 'jane.doe@acme.com' });
-    expect((await sb().control.state()).users).toHaveLength(9);
+    expect((await sb().control.state()).users).toHaveLength(11);
     await sb().control.reset();
     const state = await sb().control.state();
-    expect(state.users).toHaveLength(10);
+    expect(state.users).toHaveLength(12);
     expect(state.ghosts).toHaveLength(6);
-    expect(state.logs).toHaveLength(9); // the sapi/sdu records are gone too
+    expect(state.logs).toHaveLength(11); // the sapi/sdu records are gone too
     // The journal restarts at the reset itself.
     expect((await sb().control.journal()).map((e) => `${e.method} ${e.path}`)).toEqual(['POST /__sandbox/reset', 'GET /__sandbox/state', 'GET /__sandbox/journal']);
     expect((await sb().mgmt.users.get('auth0|legacy-1007')).email).toBe('alice.ng@acme.com'); // the old token still works

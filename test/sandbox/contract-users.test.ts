@@ -150,7 +150,7 @@ describe('users: search', () => {
     const priya = await sb().mgmt.users.list({ q: 'identities.connection:"legacy-db" AND email:"priya.shah@acme.com"' });
     expect(priya.data.map((u) => u.user_id)).toEqual(['google-oauth2|104857600123456789012']);
     const onLegacy = await sb().mgmt.users.list({ q: 'identities.connection:"legacy-db"', per_page: 100 });
-    expect(onLegacy.response.total).toBe(7); // 6 primaries + Priya's linked identity
+    expect(onLegacy.response.total).toBe(9); // 8 primaries + Priya's linked identity
     // Free text is accepted (Auth0 v3 searches the normalized fields); a ghost is invisible to it too.
     expect((await sb().mgmt.users.list({ q: 'jane' })).data).toEqual([]);
     expect((await sb().mgmt.users.list({ q: 'alice' })).data.map((u) => u.user_id)).toEqual(['auth0|legacy-1007']);
@@ -164,7 +164,13 @@ describe('users: search', () => {
     expect(await ids('app_metadata.plan:gold')).toEqual(['auth0|legacy-1007', 'auth0|legacy-1013', 'auth0|legacy-1060', 'google-oauth2|104857600123456789012']);
     expect(await ids('user_metadata.language:"en"')).toEqual(['auth0|legacy-1007']);
     expect(await ids('email.domain:"gmail.com"')).toEqual(['google-oauth2|109876543210987654321']);
-    expect(await ids('identities.connection:"legacy-db" AND NOT _exists_:app_metadata.lazyMigration')).toEqual(['auth0|legacy-1030', 'google-oauth2|104857600123456789012']);
+    // Ken (metadata lost), the two stuck profiles (imported without app_metadata) and Priya (linked).
+    expect(await ids('identities.connection:"legacy-db" AND NOT _exists_:app_metadata.lazyMigration')).toEqual([
+      'auth0|legacy-1030',
+      'auth0|legacy-1070',
+      'auth0|legacy-1071',
+      'google-oauth2|104857600123456789012',
+    ]);
     expect(await ids('email_verified:true AND identities.isSocial:false')).toEqual(['auth0|legacy-1007', 'auth0|upa-support-01', 'google-oauth2|104857600123456789012']);
     expect(await ids('email:"ALICE.NG@ACME.COM"')).toEqual(['auth0|legacy-1007']); // q matches email ignoring case
     expect(await ids('(user_id:"auth0|legacy-1007" OR user_id:"auth0|legacy-1011") AND email:dave*')).toEqual(['auth0|legacy-1011']);
@@ -175,12 +181,12 @@ describe('users: search', () => {
 
   it('paging with include_totals (the SDK always sends it): {start, limit, length, total, users}', async () => {
     const page = await sb().mgmt.users.list({ page: 1, per_page: 3, sort: 'email:1' });
-    expect(page.response).toMatchObject({ start: 3, limit: 3, length: 3, total: 10 });
-    expect(page.data.map((u) => u.email)).toEqual(['greg.hall@gmail.com', 'ken.ito@acme.com', 'maria.garcia@acme.com']);
+    expect(page.response).toMatchObject({ start: 3, limit: 3, length: 3, total: 12 });
+    expect(page.data.map((u) => u.email)).toEqual(['frank.li@acme.com', 'greg.hall@gmail.com', 'ken.ito@acme.com']);
     const all: string[] = [];
     for await (const u of await sb().mgmt.users.list({ per_page: 4, sort: 'email:1' })) all.push(u.email!);
-    expect(all).toHaveLength(10);
-    expect(new Set(all.filter((e) => e !== 'maria.garcia@acme.com')).size).toBe(8);
+    expect(all).toHaveLength(12);
+    expect(new Set(all.filter((e) => e !== 'maria.garcia@acme.com')).size).toBe(10);
     const journal = (await sb().control.journal()).filter((e) => e.path === '/api/v2/users');
     expect(journal[0]!.query).toMatchObject({ page: '1', per_page: '3', include_totals: 'true', sort: 'email:1' });
     const picked = await sb().mgmt.users.list({ q: 'email:"alice.ng@acme.com"', fields: 'user_id,email', include_fields: true });
@@ -393,6 +399,71 @@ describe('end-user simulation', () => {
     const recent = (await logs()).slice(-2);
     expect(recent.map((l) => `${l.type}:${l.user_id}`)).toEqual(['fp:auth0|nina.kowalski@acme.com', 's:auth0|legacy-1020']);
     expect((await sb().control.endUser('login', { email: 'nina.kowalski@acme.com', password: 'Nina-Legacy-2024!' })).body.outcome).toBe('logged_in');
+  });
+
+  it('a login records last_login (now), last_ip and one more logins_count, on an existing profile and on a lazily migrated one', async () => {
+    const before = Date.now();
+    expect((await sb().control.endUser('login', { email: 'alice.ng@acme.com', password: 'Alice-Legacy-2024!' })).body.outcome).toBe('logged_in');
+    expect((await sb().control.endUser('login', { email: 'bob.smith@acme.com', password: 'Bob-Legacy-2024!' })).body.outcome).toBe('migrated');
+    const after = Date.now();
+    const alice = await sb().mgmt.users.get('auth0|legacy-1007');
+    expect(alice).toMatchObject({ logins_count: 4, last_ip: '203.0.113.10', created_at: '2024-03-11T09:14:02.000Z' }); // 3 in the scenario, plus this one
+    const bob = await sb().mgmt.users.get('auth0|legacy-1040');
+    expect(bob).toMatchObject({ logins_count: 1, last_ip: '203.0.113.10' }); // the migrating login counts
+    for (const user of [alice, bob]) {
+      const at = Date.parse(user.last_login as string);
+      expect(at).toBeGreaterThanOrEqual(before);
+      expect(at).toBeLessThanOrEqual(after);
+      expect(user.updated_at).toBe(user.last_login);
+    }
+    // A failed login changes nothing.
+    await sb().control.endUser('login', { email: 'alice.ng@acme.com', password: 'wrong' });
+    expect((await sb().mgmt.users.get('auth0|legacy-1007')).logins_count).toBe(4);
+  });
+
+  it('acme-mixed.json: healthy users logged in after the last evidence; the stuck profiles never logged in, and the logs block them after they were created', async () => {
+    const fs = (await logs()).filter((l) => l.type === 'fs') as Array<Log & { date: string }>;
+    for (const email of ['chloe.martin@acme.com', 'omar.haddad@acme.com']) {
+      const [profile, ...others] = await sb().mgmt.users.listUsersByEmail({ email });
+      expect(others).toEqual([]);
+      expect(profile).toMatchObject({ logins_count: 0, identities: [{ connection: 'legacy-db', provider: 'auth0', isSocial: false }] });
+      expect(profile).not.toHaveProperty('last_login');
+      expect(profile).not.toHaveProperty('last_ip');
+      const blocked = fs.filter((l) => l.user_name === email);
+      expect(blocked.map((l) => l.description)).toEqual(['The user already exists.']);
+      expect(Date.parse(blocked[0]!.date)).toBeGreaterThan(Date.parse(profile!.created_at as string));
+      // They cannot log in (imported without a password hash), and signing up says the user exists.
+      expect((await sb().control.endUser('login', { email, password: 'anything' })).status).toBe(401);
+      expect((await sb().control.endUser('signup', { email, password: 'New-Pass-2024!' })).body.code).toBe('user_exists');
+    }
+    const healthy = (await sb().mgmt.users.list({ q: 'identities.connection:"legacy-db" AND logins_count:[1 TO *]', per_page: 100 })).data;
+    expect(healthy.map((u) => u.email).sort()).toEqual(['alice.ng@acme.com', 'dave.kim@acme.com', 'frank.li@acme.com', 'ken.ito@acme.com', 'maria.garcia@acme.com', 'priya.shah@acme.com', 'tom.berg@acme.com']);
+    const all = (await logs()) as Array<Log & { date: string }>;
+    const failures = (email: string) => all.filter((l) => l.user_name === email && l.type !== 's');
+    expect(failures('tom.berg@acme.com').map((l) => l.type)).toEqual(['fce']); // the loop below has evidence to beat
+    for (const u of healthy) {
+      const last = Date.parse(u.last_login as string);
+      expect(last).toBeGreaterThan(Date.parse(u.created_at as string));
+      for (const l of failures(u.email!)) expect(last).toBeGreaterThan(Date.parse(l.date));
+    }
+  });
+
+  it('a stuck profile is repaired the documented way: Delete a Connection User, then the login migrates her with her metadata', async () => {
+    await sb().mgmt.connections.users.deleteByEmail(LEGACY_DB, { email: 'chloe.martin@acme.com' });
+    expect(await sb().mgmt.users.listUsersByEmail({ email: 'chloe.martin@acme.com' })).toEqual([]);
+    expect((await sb().control.endUser('login', { email: 'chloe.martin@acme.com', password: 'Chloe-Legacy-2024!' })).body).toEqual({ outcome: 'migrated', user_id: 'auth0|legacy-1070' });
+    const [chloe] = await sb().mgmt.users.listUsersByEmail({ email: 'chloe.martin@acme.com' });
+    expect(chloe).toMatchObject({ user_id: 'auth0|legacy-1070', logins_count: 1, user_metadata: { language: 'fr', newsletter: true }, app_metadata: { plan: 'silver', legacy_customer_id: 'C-1070' } });
+    expect(chloe!.last_login).toEqual(expect.any(String));
+  });
+
+  it('a scenario user without login history has logins_count 0 and no last_login (an imported profile that never logged in)', async () => {
+    await sb().control.reset(PLAIN_GHOST);
+    const ann = await sb().mgmt.users.get('auth0|ann-1');
+    expect(ann.logins_count).toBe(0);
+    expect(ann).not.toHaveProperty('last_login');
+    expect(ann).not.toHaveProperty('last_ip');
+    expect(ann.updated_at).toBe(ann.created_at);
   });
 
   it('signup for a ghost: 400 user_exists (Authentication API body) and an fs "The user already exists." log', async () => {

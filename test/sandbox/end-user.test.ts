@@ -20,11 +20,14 @@ describe('simulated end-user actions', () => {
     const ok = await h.call('POST', '/__sandbox/login', { json: { email: 'raj.patel@acme.com', password: 'raj-pw', connection: 'legacy-db' } });
     expect(ok).toEqual({ status: 200, body: { outcome: 'migrated', user_id: 'auth0|legacy-1002' } });
     const raj = h.tenant.user('auth0|legacy-1002')!;
-    expect(raj).toMatchObject({ email: 'raj.patel@acme.com', name: 'Raj Patel', user_metadata: { language: 'hi' }, logins_count: 1, last_login: '2024-05-02T10:00:00.000Z' });
+    expect(raj).toMatchObject({ email: 'raj.patel@acme.com', name: 'Raj Patel', user_metadata: { language: 'hi' }, logins_count: 1, last_login: '2024-05-02T10:00:00.000Z', last_ip: '203.0.113.10' });
     expect(lastLog(h)).toMatchObject({ type: 's', user_id: 'auth0|legacy-1002', user_name: 'raj.patel@acme.com' });
     // Next time the user exists in Auth0: a normal login against the store.
     expect(bodyOf(await h.call('POST', '/__sandbox/login', { json: { email: 'raj.patel@acme.com', password: 'raj-pw' } })).outcome).toBe('logged_in');
     expect(h.tenant.user('auth0|legacy-1002')!.logins_count).toBe(2);
+    h.clock.now += 60_000;
+    expect(bodyOf(await h.call('POST', '/__sandbox/login', { json: { email: 'raj.patel@acme.com', password: 'raj-pw' } })).outcome).toBe('logged_in');
+    expect(h.tenant.user('auth0|legacy-1002')).toMatchObject({ logins_count: 3, last_login: '2024-05-02T10:01:00.000Z', updated_at: '2024-05-02T10:01:00.000Z' });
   });
 
   it('an unknown user is fu; a healthy user with a wrong password is fp with their user_id', async () => {

@@ -129,13 +129,14 @@ describe('GET /users: the connection index', () => {
     const h = harness(ACME);
     const onLegacy = [...h.tenant.usersOnConnection('legacy-db')].map((p) => p.user_id);
     expect(onLegacy).toEqual([
-      'auth0|legacy-1007', 'auth0|legacy-1011', 'auth0|legacy-1013', 'auth0|legacy-2207', 'auth0|legacy-1030', 'auth0|legacy-1060', 'google-oauth2|104857600123456789012',
+      'auth0|legacy-1007', 'auth0|legacy-1011', 'auth0|legacy-1013', 'auth0|legacy-2207', 'auth0|legacy-1030', 'auth0|legacy-1060',
+      'auth0|legacy-1070', 'auth0|legacy-1071', 'google-oauth2|104857600123456789012',
     ]);
     // Profiles on other connections are not candidates; the last legacy-db member is past the page.
     for (const p of h.tenant.users()) if (!onLegacy.includes(p.user_id)) untouchable(p, 'identities');
     untouchable(h.tenant.user('google-oauth2|104857600123456789012')!, 'email');
     const res = await h.call('GET', '/api/v2/users', { query: { q: 'identities.connection:"legacy-db"', per_page: '3', page: '1', include_totals: 'true', search_engine: 'v3' } });
-    expect(bodyOf(res)).toMatchObject({ start: 3, limit: 3, length: 3, total: 7 });
+    expect(bodyOf(res)).toMatchObject({ start: 3, limit: 3, length: 3, total: 9 });
     expect(bodyOf(res).users.map((u: any) => u.user_id)).toEqual(['auth0|legacy-2207', 'auth0|legacy-1030', 'auth0|legacy-1060']);
     // ANDed with another term, the index still picks the candidates; the other term is tested on those only.
     const gold = await h.call('GET', '/api/v2/users', { query: { q: 'identities.connection:"legacy-db" AND app_metadata.plan:"silver"', include_totals: 'true' } });
@@ -151,9 +152,9 @@ describe('GET /users: the connection index', () => {
     await h.call('POST', '/api/v2/users', { json: { email: 'new@acme.com', password: 'pw', connection: 'legacy-db', user_id: 'n-1' } });
     await h.call('DELETE', `/api/v2/users/${encodeURIComponent('auth0|legacy-1011')}`);
     await h.call('DELETE', `/api/v2/connections/${LEGACY_DB}/users`, { query: { email: 'priya.shah@acme.com' } }); // unlinks Priya's identity
-    expect(await ids(indexed)).toEqual(['auth0|legacy-1007', 'auth0|legacy-1013', 'auth0|legacy-2207', 'auth0|legacy-1030', 'auth0|legacy-1060', 'auth0|n-1']);
+    expect(await ids(indexed)).toEqual(['auth0|legacy-1007', 'auth0|legacy-1013', 'auth0|legacy-2207', 'auth0|legacy-1030', 'auth0|legacy-1060', 'auth0|legacy-1070', 'auth0|legacy-1071', 'auth0|n-1']);
     expect(await ids(indexed)).toEqual(await ids(scanned));
-    expect(h.tenant.countOnConnection('legacy-db')).toBe(6);
+    expect(h.tenant.countOnConnection('legacy-db')).toBe(8);
     expect(await ids('identities.connection:"google-oauth2"')).toEqual(['google-oauth2|104857600123456789012', 'google-oauth2|109876543210987654321']);
     expect(await ids('identities.connection:"nope"')).toEqual([]);
   });
@@ -170,12 +171,12 @@ describe('GET /users: the connection index', () => {
       }
     };
     const res = await h.call('GET', '/api/v2/users', { query: { per_page: '2', page: '1', include_totals: 'true' } });
-    expect(bodyOf(res)).toMatchObject({ start: 2, limit: 2, length: 2, total: 10 });
+    expect(bodyOf(res)).toMatchObject({ start: 2, limit: 2, length: 2, total: 12 });
     expect(bodyOf(res).users.map((u: any) => u.user_id)).toEqual([profiles[2]!.user_id, profiles[3]!.user_id]);
     expect(walked).toBe(4);
     // A sort needs every profile.
     walked = 0;
     await h.call('GET', '/api/v2/users', { query: { per_page: '2', sort: 'email:1' } });
-    expect(walked).toBe(10);
+    expect(walked).toBe(12);
   });
 });

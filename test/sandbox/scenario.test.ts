@@ -108,6 +108,36 @@ describe('parseScenario', () => {
     expect(parseScenario(pretty({ jobs: { processingMs: 0 } }), 'x').jobs).toEqual({ pendingMs: 100, processingMs: 0 });
   });
 
+  it('login history on users: created_at, logins_count and last_login, checked together, with the line', () => {
+    const user = (extra: object) => pretty({ connections, users: [{ email: 'ok@acme.com', connection: 'legacy-db' }, { email: 'a@acme.com', connection: 'legacy-db', ...extra }] });
+    const lineOf = (text: string, needle: string) => text.split('\n').findIndex((l) => l.includes(needle)) + 1;
+    const fails = (extra: object, message: string, needle: string) => {
+      const text = user(extra);
+      const err = errorOf(text);
+      expect(err.message).toBe(message);
+      expect(err.line).toBe(lineOf(text, needle));
+    };
+    const parsed = parseScenario(user({ created_at: '2024-03-11T10:14:02+01:00', logins_count: 3, last_login: '2024-05-02T10:40:12.031Z' }), 'x').users[1]!;
+    expect(parsed).toMatchObject({ created_at: '2024-03-11T09:14:02.000Z', logins_count: 3, last_login: '2024-05-02T10:40:12.031Z' }); // normalized to UTC
+    expect(parseScenario(user({ logins_count: 0 }), 'x').users[1]!.logins_count).toBe(0);
+
+    fails({ logins_count: -1 }, 'users[1].logins_count: must be a non-negative integer', '"logins_count"');
+    fails({ logins_count: 1.5 }, 'users[1].logins_count: must be a non-negative integer', '"logins_count"');
+    fails({ logins_count: '2' }, 'users[1].logins_count: must be a non-negative integer', '"logins_count"');
+    fails({ created_at: '2024-03-11T09:14:02.000Z', last_login: '2024-05-02T10:40:12.031Z' }, 'users[1].last_login: needs logins_count of at least 1 (a user who never logged in has no last login)', '"last_login"');
+    fails({ created_at: '2024-03-11T09:14:02.000Z', logins_count: 0, last_login: '2024-05-02T10:40:12.031Z' }, 'users[1].last_login: needs logins_count of at least 1 (a user who never logged in has no last login)', '"last_login"');
+    fails({ logins_count: 2 }, 'users[1].logins_count: is 2, so last_login is required (a user who logged in has a last login)', '"logins_count"');
+    fails({ created_at: '2024-03-11T09:14:02.000Z', logins_count: 1, last_login: '2024-05-02' }, 'users[1].last_login: must be an ISO 8601 date-time with a time zone, like 2024-05-02T10:40:12.031Z', '"last_login"');
+    fails({ created_at: '2024-03-11T09:14:02.000Z', logins_count: 1, last_login: '2024-02-30T10:00:00Z' }, 'users[1].last_login: must be a real date and time', '"last_login"');
+    fails({ created_at: 'yesterday' }, 'users[1].created_at: must be an ISO 8601 date-time with a time zone, like 2024-05-02T10:40:12.031Z', '"created_at"');
+    fails(
+      { logins_count: 1, last_login: '2024-05-02T10:40:12.031Z' },
+      'users[1].last_login: needs created_at too (the default created_at is the moment the scenario loads, which would come after this login)',
+      '"last_login"',
+    );
+    fails({ created_at: '2024-05-03T00:00:00.000Z', logins_count: 1, last_login: '2024-05-02T10:40:12.031Z' }, 'users[1].last_login: is before created_at (2024-05-03T00:00:00.000Z)', '"last_login"');
+  });
+
   it('parses the example scenarios', () => {
     const mixed = parseScenario(readFileSync('examples/scenarios/acme-mixed.json', 'utf8'), 'acme-mixed.json');
     expect(mixed.tenant).toBe('acme-dev');

@@ -9,6 +9,8 @@ import { objectBody, route } from './common.js';
  * tenant log records Auth0 would write.
  */
 const LOGIN_CLIENT = { client_id: 'SandboxLoginClient00000000000000', client_name: 'Sandbox Login' };
+/** Where simulated end users come from (a documentation address, RFC 5737). */
+const END_USER_IP = '203.0.113.10';
 const WRONG_CREDENTIALS = 'Wrong email or password.';
 const USER_EXISTS = 'The user already exists.';
 const WEBTASK_TIMEOUT = 'Request to Webtask exceeded allowed execution time';
@@ -68,7 +70,7 @@ function log(tenant: SandboxTenant, a: Attempt, entry: LogInput): void {
     connection: a.connection.name,
     connection_id: a.connection.id,
     ...LOGIN_CLIENT,
-    ip: '203.0.113.10',
+    ip: END_USER_IP,
     user_agent: 'unstick-sandbox',
     strategy: 'auth0',
     strategy_type: 'database',
@@ -98,9 +100,11 @@ function migrate(tenant: SandboxTenant, a: Attempt, legacy: LegacyUser, password
   });
 }
 
+/** A successful login, as Auth0 records it on the profile (count, time, address) and in the log. */
 function recordLogin(tenant: SandboxTenant, a: Attempt, profile: Profile): void {
   profile.logins_count += 1;
   profile.last_login = new Date(tenant.now()).toISOString();
+  profile.last_ip = END_USER_IP;
   profile.updated_at = profile.last_login;
   log(tenant, a, { type: 's', description: 'Successful login', user_id: profile.user_id, details: { stats: { loginsCount: profile.logins_count } } });
 }
