@@ -3,8 +3,9 @@
 //  1. diagnose the shipped logs (every format);
 //  2. start the sandbox tenant and show a stuck user: invisible to search, yet signup and import fail;
 //  3. pull the tenant logs and the import job's error report through the official SDK and diagnose them;
-//  4. repair one user by hand the documented way (Delete a Connection User, then the user logs in and
-//     migrates again, metadata included): the steps `unstick repair` will automate.
+//  4. inspect the users the logs name: live state decides (a ghost, a stuck profile, a healthy user);
+//  5. `unstick repair` them (back up, Delete a User, Delete a Connection User, check), leaving the
+//     healthy user alone; then they log in and migrate again, metadata included.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,9 +18,9 @@ const cli = path.join(root, 'bin/unstick.js');
 const bold = (s) => (process.stderr.isTTY && !process.env.NO_COLOR ? `\u001b[1m${s}\u001b[0m` : s);
 const say = (s) => process.stderr.write(`${s}\n`);
 
-function unstick(title, args) {
+function unstick(title, args, env = process.env) {
   say(`\n${bold(`$ unstick ${args.join(' ')}`)}   # ${title}`);
-  const r = spawnSync(process.execPath, [cli, ...args], { cwd: root, stdio: 'inherit', env: process.env });
+  const r = spawnSync(process.execPath, [cli, ...args], { cwd: root, stdio: 'inherit', env });
   if (r.status !== 0) process.exit(r.status ?? 1);
 }
 
@@ -60,18 +61,34 @@ while (status.status !== 'completed' && status.status !== 'failed') {
 const errors = await mgmt.jobs.errors.get(job.id);
 say(`  a bulk import of her    -> job ${status.status}, ${status.summary?.failed} failed: ${errors?.[0]?.errors?.[0]?.code} "${errors?.[0]?.errors?.[0]?.message}"`);
 
-const logs = await mgmt.logs.list({ search: 'type:fs OR type:f', per_page: 100 });
-writeFileSync(path.join(work, 'tenant-logs.json'), JSON.stringify(logs.data, null, 2));
+// Auth0 reads the search as `q` (the v7 SDK's own `search` parameter is not what Auth0 documents).
+const logs = await mgmt.logs.list({ per_page: 100 }, { queryParams: { q: 'type:fs OR type:f' } });
+const logsFile = path.join(work, 'tenant-logs.json');
+writeFileSync(logsFile, JSON.stringify(logs.data, null, 2));
 writeFileSync(path.join(work, 'import-errors.json'), JSON.stringify(errors, null, 2));
-unstick('what the tenant logs and the import error report say', ['diagnose', path.join(work, 'tenant-logs.json'), path.join(work, 'import-errors.json')]);
+unstick('what the tenant logs and the import error report say', ['diagnose', logsFile, path.join(work, 'import-errors.json')]);
 
-say(`\n${bold('The documented repair, by hand (what `unstick repair` will automate)')}`);
-await mgmt.connections.users.deleteByEmail(connection.id, { email });
-say(`  connections.users.deleteByEmail(${connection.id}, ${email})  -> the internal store entry is gone`);
+// The CLI reaches the sandbox like any tenant: AUTH0_* in the environment (or ./.env).
+const tenantEnv = { ...process.env, AUTH0_DOMAIN: ready.domain, AUTH0_CLIENT_ID: ready.clientId, AUTH0_CLIENT_SECRET: ready.clientSecret };
+const stuck = ['jane.doe@acme.com', 'chloe.martin@acme.com'];
+const healthy = 'alice.ng@acme.com';
+await endUser('signup', { email: healthy, password: 'Another-Try-1!', connection: 'legacy-db' }); // a duplicate signup: logged, yet healthy
+unstick('a log finding is a candidate: the live tenant decides', ['inspect', ...stuck, healthy, '--tenant-logs'], tenantEnv);
+unstick(
+  'the documented fix, journaled, with backups; the healthy user is left alone',
+  ['repair', ...stuck, healthy, '--tenant-logs', '--yes', '--reattempt', 'none', '--state-dir', path.join(work, 'unstick-state')],
+  tenantEnv,
+);
+
+say(`\n${bold('The users log in again and migrate')}`);
 const scenario = JSON.parse(readFileSync(path.join(root, 'examples/scenarios/acme-mixed.json'), 'utf8'));
-const { password } = scenario.legacy.find((u) => u.email === email);
-const login = await endUser('login', { email, password, connection: 'legacy-db' });
-say(`  she logs in with her legacy password -> ${login.outcome}${login.user_id ? ` as ${login.user_id}` : ''}${login.reason ? ` (${login.reason})` : ''}`);
-const [profile] = await mgmt.users.listUsersByEmail({ email });
-say(`  users.listUsersByEmail  -> ${profile ? `${profile.user_id}, user_metadata ${JSON.stringify(profile.user_metadata)}` : 'still nothing'}`);
-if (!profile) process.exit(1);
+for (const who of stuck) {
+  const { password } = scenario.legacy.find((u) => u.email === who);
+  const login = await endUser('login', { email: who, password, connection: 'legacy-db' });
+  say(`  ${who} logs in with the legacy password -> ${login.outcome}${login.user_id ? ` as ${login.user_id}` : ''}${login.reason ? ` (${login.reason})` : ''}`);
+  const [profile] = await mgmt.users.listUsersByEmail({ email: who });
+  say(`  users.listUsersByEmail  -> ${profile ? `${profile.user_id}, user_metadata ${JSON.stringify(profile.user_metadata)}` : 'still nothing'}`);
+  if (!profile) process.exit(1);
+}
+const [alice] = await mgmt.users.listUsersByEmail({ email: healthy });
+say(`  ${healthy} was not touched -> ${alice.user_id}, ${alice.logins_count} logins`);

@@ -29,12 +29,21 @@ export function classifyProfile(observed: ObservedUser, profile: UserProfile, on
     const names = others.map((i) => `${i.connection}${i.isSocial ? ' (social)' : ''}`).join(', ');
     return { classification: 'linked', reason: `${profile.user_id} also has identities on ${names}: deleting it would delete those logins`, onConnection, target: profile };
   }
-  if (profile.last_login && (!evidence?.latest || Date.parse(profile.last_login) > Date.parse(evidence.latest))) {
-    const since = evidence?.latest ? `after the latest evidence (${evidence.latest})` : 'and no log evidence says otherwise';
+  if (profile.last_login || (profile.logins_count ?? 0) > 0) {
+    // A profile that has logged in completed its migration: Auth0 holds the password. Later "already
+    // exists" or DUPLICATED_USER records are what Auth0 writes for a duplicate signup or import of
+    // that user, so they never make it stuck (deleting it could also undo a password changed since).
+    const at = profile.last_login ?? 'an unknown time';
+    const later = evidence?.latest && profile.last_login && Date.parse(evidence.latest) > Date.parse(profile.last_login);
+    const since = later
+      ? `before the latest evidence (${evidence!.latest}), but a profile that has logged in has migrated: that evidence is a duplicate`
+      : evidence?.latest
+        ? `after the latest evidence (${evidence.latest})`
+        : 'and no log evidence says otherwise';
     const advice = healthyAdvice(evidence?.kinds ?? []);
-    return { classification: 'healthy', reason: `${profile.user_id} logged in at ${profile.last_login}, ${since}${advice ? `; ${advice}` : ''}`, onConnection, target: profile };
+    return { classification: 'healthy', reason: `${profile.user_id} logged in at ${at}, ${since}${advice ? `; ${advice}` : ''}`, onConnection, target: profile };
   }
-  const login = profile.last_login ? `last logged in at ${profile.last_login}, before the latest evidence (${evidence!.latest})` : 'has never logged in';
+  const login = 'has never logged in';
   if (!connection.customDatabase || !connection.importMode) {
     return {
       classification: 'no-migration-source',

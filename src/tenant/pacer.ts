@@ -99,7 +99,7 @@ export class Pacer {
       this.counters.requests++;
       let response: Response;
       try {
-        response = await inner(input, init);
+        response = await this.fetchAbortable(inner, input, init);
       } catch (err) {
         if (this.options.signal?.aborted || init?.signal?.aborted) throw err;
         const failure = networkFailure(err, url);
@@ -125,6 +125,29 @@ export class Pacer {
         continue;
       }
       return response;
+    }
+  }
+
+  /**
+   * Ctrl+C aborts requests in flight. The run's signal is joined here, per request, with a listener
+   * removed when the request ends: the SDK's own `abortSignal` option leaves one listener behind on
+   * the signal per request, which a batch of thousands of requests would pile up.
+   */
+  private async fetchAbortable(inner: typeof fetch, input: Parameters<typeof fetch>[0], init: RequestInit | undefined): Promise<Response> {
+    const run = this.options.signal;
+    if (!run) return inner(input, init);
+    if (run.aborted) throw new InterruptedError();
+    const controller = new AbortController();
+    const onAbort = () => controller.abort(run.reason);
+    const own = init?.signal;
+    const onOwn = () => controller.abort(own?.reason);
+    run.addEventListener('abort', onAbort, { once: true });
+    own?.addEventListener('abort', onOwn, { once: true });
+    try {
+      return await inner(input, { ...init, signal: controller.signal });
+    } finally {
+      run.removeEventListener('abort', onAbort);
+      own?.removeEventListener('abort', onOwn);
     }
   }
 

@@ -28,8 +28,13 @@ describe('classification from live state', () => {
     expect(c.reason).toMatch(/never logged in/);
   });
 
-  it('a login before the latest evidence is stuck; a login after it is healthy', () => {
-    expect(classify(observed([healthy], { evidence: evidence('2026-11-21T00:00:00.000Z') })).classification).toBe('stuck-profile');
+  it('a profile that has logged in is healthy, even when the evidence is later (a duplicate signup or import)', () => {
+    const later = classify(observed([healthy], { evidence: evidence('2026-11-21T00:00:00.000Z') }));
+    expect(later.classification).toBe('healthy');
+    expect(later.reason).toBe(
+      'auth0|1002 logged in at 2026-11-20T09:00:00.000Z, before the latest evidence (2026-11-21T00:00:00.000Z), but a profile that has logged in has migrated: that evidence is a duplicate; a duplicate signup of an existing user: the user should log in (or reset the password)',
+    );
+    expect(classify(observed([{ ...healthy, last_login: null, logins_count: 2 }])).classification).toBe('healthy');
     const c = classify(observed([healthy], { evidence: evidence('2026-11-19T00:00:00.000Z') }));
     expect(c.classification).toBe('healthy');
     expect(c.reason).toMatch(/duplicate signup .* should log in/);

@@ -160,6 +160,18 @@ describe('unstick repair: users it must leave alone', () => {
     expect(await mutations(sb())).toEqual([]);
   });
 
+  it('a healthy user who signs up again today: the tenant logs a fresh "already exists", and still nothing is deleted', async () => {
+    const signup = await sb().control.endUser('signup', { email: 'alice.ng@acme.com', password: 'Another-Try-1!', connection: 'legacy-db' });
+    expect(signup.body.description).toBe('The user already exists.');
+    await sb().control.clearJournal();
+    const r = await runCli(['repair', 'alice.ng@acme.com', '--yes', '--tenant-logs', '--json'], { env: sb().env, cwd: workdir() });
+    expect(r.code).toBe(0);
+    const [result] = repairJson(r.stdout).results;
+    expect(result).toMatchObject({ outcome: 'nothing-to-do', classification: 'healthy' });
+    expect(result!.reason).toMatch(/before the latest evidence .* a profile that has logged in has migrated: that evidence is a duplicate/);
+    expect(await mutations(sb())).toEqual([]);
+  });
+
   it('a linked identity (social + database): refused, even with --yes', async () => {
     await sb().control.clearJournal();
     const r = await runCli(['repair', 'priya.shah@acme.com', '--yes', '--json'], { env: sb().env, cwd: workdir() });
