@@ -50,17 +50,24 @@ function legacyEntry(n, p) {
   };
 }
 
+/** A migrated user's history, from n alone (no draw from random(), so the rest of the file stays as it was). */
+function history(n) {
+  const day = (k) => String(1 + (k % 28)).padStart(2, '0');
+  const time = `${String(8 + (n % 10)).padStart(2, '0')}:${String(n % 60).padStart(2, '0')}:00.000Z`;
+  return { created_at: `2024-03-${day(n)}T${time}`, logins_count: 1 + (n % 17), last_login: `2024-04-${day(n * 7)}T${time}` };
+}
+
 function build() {
   const users = [];
   for (let n = 0; n < USERS; n++) {
     const p = person(n);
     const roll = random();
     if (roll < 0.7) {
-      users.push({ email: p.email, connection: 'legacy-db', user_id: `legacy-${100000 + n}`, password: `pw-${n}`, name: p.name, user_metadata: { language: pick(LANGUAGES) } });
+      users.push({ email: p.email, connection: 'legacy-db', user_id: `legacy-${100000 + n}`, password: `pw-${n}`, name: p.name, user_metadata: { language: pick(LANGUAGES) }, ...history(n) });
     } else if (roll < 0.9) {
-      users.push({ email: p.email, connection: 'Username-Password-Authentication', password: `pw-${n}`, name: p.name });
+      users.push({ email: p.email, connection: 'Username-Password-Authentication', password: `pw-${n}`, name: p.name, ...history(n) });
     } else {
-      users.push({ email: p.email.replace('@acme-large.com', '@gmail.com'), connection: 'google-oauth2', user_id: `google-oauth2|1${String(n * 7919).padStart(20, '0')}`, email_verified: true, name: p.name });
+      users.push({ email: p.email.replace('@acme-large.com', '@gmail.com'), connection: 'google-oauth2', user_id: `google-oauth2|1${String(n * 7919).padStart(20, '0')}`, email_verified: true, name: p.name, ...history(n) });
     }
   }
   const ghosts = [];
