@@ -15,7 +15,11 @@ export function planRepair(observed: ObservedUser, classified: Classified, polic
   const { email, connection } = observed;
   const base = { email, classification: classified.classification, reason: classified.reason, forced: false, warnings: [] as string[] };
   const clearStore: Step = { kind: 'delete-connection-user', connectionId: connection.id, connectionName: connection.name, email };
-  if (!connection.importMode || !connection.customDatabase) {
+  if (connection.customDatabase && !connection.importMode) {
+    base.warnings.push(
+      `${connection.name} has Import Users to Auth0 off: Auth0 uses only the scripts and keeps no imported users, so a user removed here cannot migrate again (the seed's "Disconnect external user store" says to leave it on)`,
+    );
+  } else if (!connection.customDatabase) {
     base.warnings.push(`${connection.name} has no migration source (custom database with Import Users to Auth0): a user removed here cannot migrate again`);
   }
 

@@ -129,4 +129,9 @@ describe('the plan', () => {
     expect(plan.action).toBe('repair');
     expect(plan.warnings[0]).toMatch(/cannot migrate again/);
   });
+
+  it('a custom database with import mode off gets the seed\'s warning: leave Import Users to Auth0 on', () => {
+    const o = observed([], { connection: { ...PLAIN_DB, customDatabase: true, importMode: false } });
+    expect(planRepair(o, classify(o), { force: false }).warnings).toEqual([expect.stringMatching(/Import Users to Auth0 off: Auth0 uses only the scripts .* says to leave it on/)]);
+  });
 });
