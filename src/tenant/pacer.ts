@@ -1,4 +1,5 @@
 import { InterruptedError, TenantUnreachableError } from '../errors.js';
+import { auth0Group, RateBuckets, type BucketView } from './buckets.js';
 
 /**
  * One pacer wraps the SDK's `fetch`: it sees every request (the token request included) and every
@@ -23,7 +24,7 @@ export interface PacerOptions {
   maxDelayMs?: number;
   /** Longest single wait for a rate-limit reset. */
   maxResetWaitMs?: number;
-  /** Which rate-limit bucket a request draws from (Auth0 limits per endpoint group). */
+  /** Which rate-limit group a request draws from (default: Auth0's endpoint groups, see buckets.ts). */
   bucketOf?: (method: string, url: URL) => string;
   signal?: AbortSignal;
   /** Told about every wait, for progress output. */
@@ -51,35 +52,34 @@ export class OutcomeUnknownError extends Error {
   }
 }
 
-interface BucketState {
-  remaining: number | null;
-  /** ms epoch when the bucket gets tokens again. */
-  resetAt: number;
-}
-
 export interface PacerStats {
   requests: number;
   retries: number;
   rateLimitWaits: number;
+  /** 429s answered to unstick (each was waited out and retried). */
+  limited: number;
   waitedMs: number;
-  buckets: Record<string, { remaining: number | null; resetAt: number }>;
+  /** True once a 429 said the tenant-wide limit binds (then every request is paced as one bucket). */
+  global: boolean;
+  buckets: Record<string, BucketView>;
 }
 
 export class Pacer {
   private readonly now: () => number;
   private readonly sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
   private readonly random: () => number;
-  private readonly buckets = new Map<string, BucketState>();
-  private readonly counters = { requests: 0, retries: 0, rateLimitWaits: 0, waitedMs: 0 };
+  private readonly rates: RateBuckets;
+  private readonly counters = { requests: 0, retries: 0, rateLimitWaits: 0, limited: 0, waitedMs: 0 };
 
   constructor(private readonly options: PacerOptions = {}) {
     this.now = options.now ?? Date.now;
     this.sleep = options.sleep ?? abortableSleep;
     this.random = options.random ?? Math.random;
+    this.rates = new RateBuckets(this.now, this.random);
   }
 
   stats(): PacerStats {
-    return { ...this.counters, buckets: Object.fromEntries([...this.buckets].map(([k, v]) => [k, { ...v }])) };
+    return { ...this.counters, global: this.rates.global, buckets: this.rates.view() };
   }
 
   /** A `fetch` with pacing and the retry policy around `inner`. */
@@ -90,17 +90,20 @@ export class Pacer {
   private async send(inner: typeof fetch, input: Parameters<typeof fetch>[0], init: RequestInit | undefined): Promise<Response> {
     const url = new URL(input instanceof Request ? input.url : String(input));
     const method = (init?.method ?? (input instanceof Request ? input.method : 'GET')).toUpperCase();
-    const bucket = this.options.bucketOf?.(method, url) ?? 'management';
+    const group = (this.options.bucketOf ?? auth0Group)(method, url);
     const repeatable = isRepeatable(method, url);
     let retries = 0;
     let rateLimitWaits = 0;
     for (;;) {
-      await this.admit(bucket, method, url);
+      const bucket = this.rates.key(group);
+      const waited = await this.rates.take(bucket, this.options.signal);
+      if (waited > 0) this.counters.waitedMs += waited;
       this.counters.requests++;
       let response: Response;
       try {
         response = await this.fetchAbortable(inner, input, init);
       } catch (err) {
+        this.rates.release(bucket);
         if (this.options.signal?.aborted || init?.signal?.aborted) throw err;
         const failure = networkFailure(err, url);
         if (failure.fatal) throw new TenantUnreachableError(failure.message, { cause: err });
@@ -111,14 +114,21 @@ export class Pacer {
         await this.wait('retry', this.backoff(retries++), bucket, method, url, null);
         continue;
       }
-      this.observe(bucket, response);
       const decision = decideRetry(response.status, repeatable);
-      if (decision === 'rate-limit' && rateLimitWaits < (this.options.maxRateLimitWaits ?? 8)) {
-        rateLimitWaits++;
-        await discard(response);
-        await this.wait('rate-limit', this.resetWait(bucket, rateLimitWaits), bucket, method, url, 429);
-        continue;
+      if (decision === 'rate-limit') {
+        this.counters.limited++;
+        // Auth0's 429 says which limit was reached: the tenant-wide one, or an endpoint group's.
+        const text = await response.clone().text().catch(() => '');
+        this.rates.observe(bucket, response.headers, 429, /global limit has been reached/i.test(text) && !/group/i.test(text));
+        if (rateLimitWaits < (this.options.maxRateLimitWaits ?? 8)) {
+          rateLimitWaits++;
+          await discard(response);
+          await this.wait('rate-limit', this.resetWait(bucket, rateLimitWaits), bucket, method, url, 429);
+          continue;
+        }
+        return response;
       }
+      this.rates.observe(bucket, response.headers, response.status);
       if (decision === 'retry' && retries < (this.options.maxRetries ?? 4)) {
         await discard(response);
         await this.wait('retry', this.backoff(retries++), bucket, method, url, response.status);
@@ -151,33 +161,10 @@ export class Pacer {
     }
   }
 
-  /** Waits while the bucket is known to be empty; then counts the request against it. */
-  private async admit(bucket: string, method: string, url: URL): Promise<void> {
-    const state = this.buckets.get(bucket);
-    if (!state || state.remaining === null) return;
-    if (state.remaining <= 0) {
-      const ms = state.resetAt - this.now();
-      if (ms > 0) await this.wait('rate-limit', Math.min(ms + this.jitter(100), this.options.maxResetWaitMs ?? 60_000), bucket, method, url, null);
-      state.remaining = null; // unknown until the next response says
-      return;
-    }
-    state.remaining--;
-  }
-
-  private observe(bucket: string, response: Response): void {
-    const remaining = Number(response.headers.get('x-ratelimit-remaining'));
-    const reset = Number(response.headers.get('x-ratelimit-reset'));
-    if (!response.headers.has('x-ratelimit-remaining') || !Number.isFinite(remaining)) return;
-    const resetAt = Number.isFinite(reset) && reset > 0 ? reset * 1000 : this.now() + 1000;
-    this.buckets.set(bucket, { remaining: response.status === 429 ? 0 : remaining, resetAt });
-  }
-
   private resetWait(bucket: string, attempt: number): number {
-    const state = this.buckets.get(bucket);
-    const untilReset = state ? state.resetAt - this.now() : 0;
-    // The reset header has a one-second resolution: add a little, and more on each repeated 429.
+    const untilReset = this.rates.untilReset(bucket);
+    // The reset header has a one-second resolution: add a little, and back off on repeated 429s without one.
     const ms = untilReset > 0 ? untilReset + this.jitter(250) : this.backoff(attempt - 1);
-    if (state) state.remaining = null;
     return Math.min(ms, this.options.maxResetWaitMs ?? 60_000);
   }
 
