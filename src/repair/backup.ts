@@ -1,5 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
 import type { UserProfile } from '../tenant/types.js';
 import { privateDir, writeNewPrivateFile } from './files.js';
 
@@ -18,9 +19,18 @@ export interface BackupRecord {
  * profile is personal data. The file is written and flushed before the profile is deleted.
  */
 export class BackupStore {
+  /** The folder's file names, listed once: a batch of thousands must not list it per user. */
+  private listing: string[] | null = null;
+
   constructor(readonly dir: string) {}
 
+  /**
+   * Backs the profile up, or returns the existing backup of exactly this profile (a run resumed after
+   * a crash between the backup and the delete does not back the same profile up twice).
+   */
   save(input: { tenant: string; connection: { id: string; name: string }; email: string; profile: UserProfile; now: Date }): string {
+    const same = this.find(input.email).find((b) => b.record.tenant === input.tenant && isDeepStrictEqual(b.record.profile, input.profile.raw));
+    if (same) return same.file;
     privateDir(this.dir);
     const record: BackupRecord = {
       format: 'unstick-backup/1',
@@ -34,23 +44,20 @@ export class BackupStore {
     const stem = `${stamp}_${safe(input.email)}_${safe(input.profile.user_id)}`;
     const text = JSON.stringify(record, null, 2) + '\n';
     for (let n = 0; n < 1000; n++) {
-      const file = path.join(this.dir, `${stem}${n === 0 ? '' : `.${n}`}.json`);
-      if (writeNewPrivateFile(file, text)) return file;
+      const name = `${stem}${n === 0 ? '' : `.${n}`}.json`;
+      const file = path.join(this.dir, name);
+      if (writeNewPrivateFile(file, text)) {
+        this.listing?.push(name);
+        return file;
+      }
     }
     throw new Error(`cannot create a new backup file in ${this.dir}`);
   }
 
   /** Backups of one email, oldest first. */
   find(email: string): Array<{ file: string; record: BackupRecord }> {
-    let names: string[];
-    try {
-      names = readdirSync(this.dir).filter((n) => n.endsWith('.json')).sort();
-    } catch {
-      return [];
-    }
     const out: Array<{ file: string; record: BackupRecord }> = [];
-    for (const name of names) {
-      if (!name.includes(`_${safe(email)}_`)) continue;
+    for (const name of [...this.names(email)].sort()) {
       const file = path.join(this.dir, name);
       try {
         const record = JSON.parse(readFileSync(file, 'utf8')) as BackupRecord;
@@ -60,6 +67,19 @@ export class BackupStore {
       }
     }
     return out;
+  }
+
+  private names(email: string): string[] {
+    if (!this.listing) {
+      try {
+        this.listing = readdirSync(this.dir).filter((n) => n.endsWith('.json'));
+      } catch {
+        this.listing = []; // no backups yet
+      }
+    }
+    // Names are <time>_<email>_<user_id>.json; an email may hold "_" itself, so match the whole part.
+    const part = `_${safe(email)}_`;
+    return this.listing.filter((n) => n.includes(part));
   }
 }
 

@@ -43,6 +43,11 @@ export function classifyProfile(observed: ObservedUser, profile: UserProfile, on
     const advice = healthyAdvice(evidence?.kinds ?? []);
     return { classification: 'healthy', reason: `${profile.user_id} logged in at ${at}, ${since}${advice ? `; ${advice}` : ''}`, onConnection, target: profile };
   }
+  // A profile unstick itself imported again is new, not stuck: the migration completes at the first login.
+  const created = profile.created_at ? Date.parse(profile.created_at) : NaN;
+  if (observed.reimportedAt && created >= Date.parse(observed.reimportedAt) - 60_000) {
+    return { classification: 'healthy', reason: `${profile.user_id} was imported again by unstick at ${observed.reimportedAt} and has not logged in yet: that is expected until the user's first login`, onConnection, target: profile };
+  }
   const login = 'has never logged in';
   if (!connection.customDatabase || !connection.importMode) {
     return {

@@ -39,7 +39,9 @@ export interface PlanView {
 /** observe → classify → plan (pure) → confirm → execute (journal, backup) → reattempt, for one email. */
 export async function repairOne(request: RepairRequest, deps: RepairDeps, hooks: RepairHooks): Promise<RepairResult> {
   const extraIds = request.legacy?.ghostId(request.email.trim().toLowerCase());
+  const history = deps.journal.history(request.email.trim().toLowerCase());
   const observed = await observe(deps.tenant, request.email, request.connection, request.evidence, extraIds ? [extraIds] : []);
+  observed.reimportedAt = history.filter((e) => e.step === 'reattempt import' && e.phase === 'after').at(-1)?.time ?? null;
   let classified = classify(observed);
   if (classified.classification === 'several') {
     const chosen = await hooks.choose(observed, classified.onConnection);
@@ -47,7 +49,7 @@ export async function repairOne(request: RepairRequest, deps: RepairDeps, hooks:
   }
   const plan = planRepair(observed, classified, { force: request.force });
   const backups = deps.backups.find(observed.email).map((b) => b.file);
-  const unfinished = unfinishedSteps(deps.journal.history(observed.email));
+  const unfinished = unfinishedSteps(history);
   hooks.show({ observed, plan, earlier: { backups, unfinished } });
 
   const result: RepairResult = {

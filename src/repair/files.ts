@@ -1,4 +1,4 @@
-import { chmodSync, closeSync, fsyncSync, mkdirSync, openSync, writeSync } from 'node:fs';
+import { chmodSync, closeSync, fsyncSync, linkSync, mkdirSync, openSync, unlinkSync, writeSync } from 'node:fs';
 
 /** A folder for personal data: created 0700, and tightened to 0700 if it already existed. */
 export function privateDir(dir: string): void {
@@ -6,20 +6,27 @@ export function privateDir(dir: string): void {
   chmodSync(dir, 0o700);
 }
 
-/** Writes a new 0600 file and flushes it to disk; never replaces an existing one (returns false). */
+/**
+ * Writes a new 0600 file, flushed to disk, that appears whole or not at all (written aside, then
+ * hard-linked into place, so a crash never leaves half a backup under the real name). Never replaces
+ * an existing file: returns false when `file` exists.
+ */
 export function writeNewPrivateFile(file: string, text: string): boolean {
-  let fd: number;
-  try {
-    fd = openSync(file, 'wx', 0o600);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
-    throw err;
-  }
+  const aside = `${file}.${process.pid}.partial`;
+  const fd = openSync(aside, 'w', 0o600);
   try {
     writeSync(fd, text);
     fsyncSync(fd);
   } finally {
     closeSync(fd);
   }
-  return true;
+  try {
+    linkSync(aside, file);
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw err;
+  } finally {
+    unlinkSync(aside);
+  }
 }

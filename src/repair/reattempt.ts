@@ -76,7 +76,10 @@ async function importUser(email: string, connection: ConnectionInfo, deps: Reatt
       // The job may exist although creating it failed for us: look before creating another.
       deps.journal.write({ email, step: name, phase: 'failed', error: `${(err as Error).message} (checking whether it took effect)` });
       for (let check = 0; check < 5; check++) {
-        if (await arrived()) return { ticket: null, message: null, job: null, step: { step: name, status: 'done', detail: 'the import took effect although creating the job failed for us' } };
+        if (await arrived()) {
+          deps.journal.write({ email, step: name, phase: 'after', detail: { attempt, took_effect: true } });
+          return { ticket: null, message: null, job: null, step: { step: name, status: 'done', detail: 'the import took effect although creating the job failed for us' } };
+        }
         await deps.sleep(1000 * (check + 1));
       }
       if (attempt === 2) throw err;

@@ -21,6 +21,8 @@ export interface ObservedUser {
   evidence: UserEvidence | null;
   /** Candidate ghost user_ids that no profile holds (checked with get-by-id). */
   freeGhostIds: string[];
+  /** When an earlier unstick run imported this user again (from the journal), if it did. */
+  reimportedAt?: string | null;
 }
 
 export const CLASSIFICATIONS = ['ghost-suspect', 'stuck-profile', 'healthy', 'linked', 'several', 'no-migration-source'] as const;

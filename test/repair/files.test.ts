@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -9,14 +9,17 @@ import { profile } from './fixtures.js';
 const now = () => new Date('2026-12-01T10:00:00.000Z');
 
 describe('backups', () => {
-  it('are new 0600 files in a 0700 folder, never overwritten, and found again by email', () => {
+  it('are new 0600 files in a 0700 folder, never overwritten, found again by email; the same profile is not backed up twice', () => {
     const dir = path.join(mkdtempSync(path.join(tmpdir(), 'unstick-backup-')), 'backups');
     const store = new BackupStore(dir);
     const p = profile({ user_id: 'auth0|1001' });
     const input = { tenant: 'acme.auth0.com', connection: { id: 'con_1', name: 'legacy-db' }, email: 'jane@acme.com', profile: p, now: now() };
     const first = store.save(input);
-    const second = store.save(input);
+    expect(store.save(input)).toBe(first);
+    expect(new BackupStore(dir).save(input)).toBe(first);
+    const second = store.save({ ...input, profile: { ...p, raw: { ...p.raw, logins_count: 1 } } });
     expect(second).not.toBe(first);
+    expect(readdirSync(dir).sort()).toEqual([path.basename(first), path.basename(second)].sort());
     expect(statSync(dir).mode & 0o777).toBe(0o700);
     expect(statSync(first).mode & 0o777).toBe(0o600);
     expect(JSON.parse(readFileSync(first, 'utf8'))).toMatchObject({ format: 'unstick-backup/1', email: 'jane@acme.com', profile: p.raw });

@@ -88,6 +88,10 @@ describe('reattempt', () => {
     expect(result).toMatchObject({ outcome: 'repaired', job: { status: 'completed' } });
     expect(result!.steps.at(-1)).toMatchObject({ step: 'reattempt import', status: 'done' });
     expect(await calls(sb(), 'POST', '/api/v2/jobs/users-imports')).toEqual([202]);
+    // Run again before the user logged in: the re-imported profile has never logged in, yet it is not stuck.
+    const again = await runCli(['repair', CHLOE, '--yes', '--json'], { env: sb().env, cwd });
+    expect(json(again.stdout)[0]).toMatchObject({ outcome: 'nothing-to-do', classification: 'healthy', reason: expect.stringMatching(/imported again by unstick/) });
+    expect(await calls(sb(), 'DELETE', '/api/v2/users/')).toHaveLength(1);
     expect((await sb().control.endUser('login', { email: CHLOE, password: 'Chloe-Legacy-2024!' })).status).toBe(200);
   });
 
