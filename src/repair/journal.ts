@@ -20,6 +20,8 @@ export interface JournalEntry {
  */
 export class Journal {
   private fd: number | null = null;
+  /** Entries by email, read from the file once; a batch asks for thousands of histories. */
+  private byEmail: Map<string, JournalEntry[]> | null = null;
 
   constructor(
     readonly file: string,
@@ -33,9 +35,10 @@ export class Journal {
       privateDir(path.dirname(this.file));
       this.fd = openSync(this.file, 'a', 0o600);
     }
-    const line = JSON.stringify({ time: this.now().toISOString(), run: this.run, tenant: this.tenant, ...entry }) + '\n';
-    writeSync(this.fd, line);
+    const full: JournalEntry = { time: this.now().toISOString(), run: this.run, tenant: this.tenant, ...entry };
+    writeSync(this.fd, JSON.stringify(full) + '\n');
     fsyncSync(this.fd);
+    if (this.byEmail) push(this.byEmail, full);
   }
 
   close(): void {
@@ -43,26 +46,39 @@ export class Journal {
     this.fd = null;
   }
 
-  /** Every entry of earlier runs on this tenant for an email, oldest first (a damaged last line is skipped). */
+  /** Every entry on this tenant for an email, oldest first (a damaged last line is skipped). */
   history(email: string): JournalEntry[] {
-    let text: string;
-    try {
-      text = readFileSync(this.file, 'utf8');
-    } catch {
-      return [];
-    }
-    const out: JournalEntry[] = [];
-    for (const line of text.split('\n')) {
-      if (!line) continue;
+    return this.entries().get(email) ?? [];
+  }
+
+  /** All entries on this tenant, by email. */
+  entries(): Map<string, JournalEntry[]> {
+    if (!this.byEmail) {
+      this.byEmail = new Map();
+      let text = '';
       try {
-        const entry = JSON.parse(line) as JournalEntry;
-        if (entry.email === email && entry.tenant === this.tenant) out.push(entry);
+        text = readFileSync(this.file, 'utf8');
       } catch {
-        // a line cut by a crash
+        // no journal yet
+      }
+      for (const line of text.split('\n')) {
+        if (!line) continue;
+        try {
+          const entry = JSON.parse(line) as JournalEntry;
+          if (entry.tenant === this.tenant) push(this.byEmail, entry);
+        } catch {
+          // a line cut by a crash
+        }
       }
     }
-    return out;
+    return this.byEmail;
   }
+}
+
+function push(map: Map<string, JournalEntry[]>, entry: JournalEntry): void {
+  const list = map.get(entry.email);
+  if (list) list.push(entry);
+  else map.set(entry.email, [entry]);
 }
 
 /**

@@ -9,7 +9,7 @@ export interface PlanPolicy {
  * The steps Auth0 documents, for this user, in order. Pure. A ghost suspect only needs Delete a
  * Connection User (idempotent: 204 whether or not an entry existed), preceded by Delete a User for a
  * ghost id the evidence names that no profile holds. A stuck profile is backed up, then Delete a User,
- * then Delete a Connection User; both end with a check that nothing is left on the connection.
+ * then Delete a Connection User, then a check with users-by-email that nothing is left on the connection.
  */
 export function planRepair(observed: ObservedUser, classified: Classified, policy: PlanPolicy): RepairPlan {
   const { email, connection } = observed;
@@ -25,8 +25,9 @@ export function planRepair(observed: ObservedUser, classified: Classified, polic
 
   switch (classified.classification) {
     case 'ghost-suspect': {
+      // No check afterwards: the store is invisible to the API, and users-by-email already said no profile.
       const steps: Step[] = observed.freeGhostIds.map((userId) => ({ kind: 'delete-user', userId, ghost: true }));
-      steps.push(clearStore, { kind: 'verify', email, connectionName: connection.name, keep: [] });
+      steps.push(clearStore);
       return { ...base, action: 'repair', steps };
     }
     case 'several':

@@ -81,7 +81,7 @@ describe('the plan', () => {
     const o = observed([], { freeGhostIds: ['auth0|legacy-1001'] });
     const plan = planRepair(o, classify(o), { force: false });
     expect(plan.action).toBe('repair');
-    expect(plan.steps.map((s) => s.kind)).toEqual(['delete-user', 'delete-connection-user', 'verify']);
+    expect(plan.steps.map((s) => s.kind)).toEqual(['delete-user', 'delete-connection-user']);
     expect(plan.steps[0]).toEqual({ kind: 'delete-user', userId: 'auth0|legacy-1001', ghost: true });
     expect(describeStep(plan.steps[0]!)).toMatch(/no profile holds it/);
   });

@@ -26,7 +26,7 @@ describe('unstick inspect', () => {
     expect(r.code).toBe(0);
     const [user] = (JSON.parse(r.stdout) as { users: Array<Record<string, any>> }).users;
     expect(user).toMatchObject({ email: 'raj.patel@acme.com', classification: 'ghost-suspect', evidence: { kinds: ['USER_ALREADY_EXISTS'] } });
-    expect(user!.plan.steps.map((s: { kind: string }) => s.kind)).toEqual(['delete-connection-user', 'verify']);
+    expect(user!.plan.steps.map((s: { kind: string }) => s.kind)).toEqual(['delete-connection-user']);
     const searches = (await sb().control.journal()).filter((e) => e.path === '/api/v2/logs');
     expect(searches.map((e) => e.query.q)).toEqual(['user_name:"raj.patel@acme.com"']);
   });
