@@ -1,0 +1,52 @@
+import { closeSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
+import { TemporaryFailureError } from '../errors.js';
+
+/**
+ * One run at a time per journal: `<journal>.lock` holds the owner's pid. A lock whose process is
+ * gone (a crash, kill -9) is taken over; a live one refuses the second run.
+ */
+export function lockJournal(journal: string, now: () => Date): () => void {
+  const file = `${journal}.lock`;
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      const fd = openSync(file, 'wx', 0o600);
+      writeSync(fd, JSON.stringify({ pid: process.pid, since: now().toISOString() }));
+      closeSync(fd);
+      return () => {
+        try {
+          unlinkSync(file);
+        } catch {
+          // already gone
+        }
+      };
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      const owner = readOwner(file);
+      if (owner && alive(owner.pid)) {
+        throw new TemporaryFailureError(`${journal} is in use by process ${owner.pid} (since ${owner.since}): one run at a time per journal`, {
+          hint: 'wait for that run to finish (or stop it), then resume',
+        });
+      }
+      unlinkSync(file); // left by a run that died
+    }
+  }
+  throw new TemporaryFailureError(`cannot lock ${journal}`);
+}
+
+function readOwner(file: string): { pid: number; since: string } | null {
+  try {
+    const v = JSON.parse(readFileSync(file, 'utf8')) as { pid?: unknown; since?: unknown };
+    return typeof v.pid === 'number' ? { pid: v.pid, since: String(v.since ?? '?') } : null;
+  } catch {
+    return null;
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
