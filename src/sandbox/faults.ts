@@ -122,7 +122,8 @@ export class FaultInjector {
   }
 }
 
-function routeMatcher(route: string): RegExp {
+/** A route pattern (`"METHOD /path"`) as a regular expression over `"METHOD /path"` keys. */
+export function routeMatcher(route: string): RegExp {
   const [method, pattern] = route.split(' ') as [string, string];
   const escaped = pattern
     .split('/')

@@ -179,6 +179,24 @@ export function parseScenario(text: string, file: string): Scenario {
   return new Validator(text, file).scenario(value);
 }
 
+/**
+ * A rate limit on its own, as `POST /__sandbox/rate-limit` takes it: the scenario's `rateLimit`
+ * syntax, or `null` (no rate limit). Errors name the path (`rateLimit.groups[0].burst`) and the line.
+ */
+export function parseRateLimitOverride(text: string, file: string): RateLimitSpec | null {
+  if (text.trim() === '') throw new ScenarioError('the body must be a rate limit ({"burst", "perSecond" or "perMinute", "groups"?}), or null for none', file);
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    const message = (err as Error).message;
+    throw new ScenarioError(`invalid JSON: ${message}`, file, lineAt(text, jsonErrorOffset(text, message)));
+  }
+  if (value === null) return null;
+  // Seen from a scenario whose rateLimit is the body: the paths and lines stay the body's (no newline is added).
+  return new Validator(`{"rateLimit":${text}}`, file).rateLimit(value);
+}
+
 // ---------------------------------------------------------------------------------------------- validation
 
 type Path = Array<string | number>;
@@ -229,10 +247,15 @@ class Validator {
       'clients',
       'client_id',
     );
-    if (v.rateLimit !== undefined) scenario.rateLimit = this.wrap(RateLimitSpecError, () => parseRateLimit(v.rateLimit, 'rateLimit'));
+    if (v.rateLimit !== undefined) scenario.rateLimit = this.rateLimit(v.rateLimit);
     if (v.faults !== undefined) scenario.faults = this.wrap(FaultSpecError, () => parseFaults(v.faults, 'faults'));
     if (v.jobs !== undefined) scenario.jobs = this.jobs(v.jobs, ['jobs']);
     return scenario;
+  }
+
+  /** `rateLimit`: the global bucket and the endpoint groups (src/sandbox/rate-limit.ts). */
+  rateLimit(value: unknown): RateLimitSpec {
+    return this.wrap(RateLimitSpecError, () => parseRateLimit(value, 'rateLimit'));
   }
 
   private connection(value: unknown, path: Path): ScenarioConnection {

@@ -4,10 +4,10 @@ import type { AddressInfo } from 'node:net';
 import { defaultClient, TokenIssuer, withScopes, type Client } from './clients.js';
 import { FaultInjector, parseFaults, type FaultAction, type FaultSpec } from './faults.js';
 import { ApiError, reasonPhrase, type SandboxRequest, type SandboxResponse } from './contract.js';
-import { TokenBucket } from './rate-limit.js';
+import { GLOBAL_LIMIT_MESSAGE, RateLimiter, type RateLimitRefusal } from './rate-limit.js';
 import { Router } from './router.js';
 import { allRoutes } from './routes/index.js';
-import { parseScenario, ScenarioError, type Scenario } from './scenario.js';
+import { parseRateLimitOverride, parseScenario, ScenarioError, type Scenario } from './scenario.js';
 import { SandboxTenant } from './state.js';
 import { ensureCertificates } from './tls.js';
 import { parseTarget, queryObject, readBody, send } from './wire.js';
@@ -66,14 +66,14 @@ export async function startSandbox(options: SandboxOptions): Promise<RunningSand
   let tenant!: SandboxTenant;
   let router = new Router([]);
   let faults = new FaultInjector([]);
-  let bucket: TokenBucket | null = null;
+  let limiter: RateLimiter | null = null;
   const load = (next: Scenario) => {
     scenario = next;
     clients = next.clients?.length ? next.clients.map(withScopes) : [fallbackClient];
     tenant = SandboxTenant.fromScenario(next, { now, random: options.random, baseUrl: `https://${domain}` });
     router = new Router(allRoutes(tenant));
     faults = new FaultInjector(next.faults ?? [], options.random);
-    bucket = next.rateLimit ? new TokenBucket(next.rateLimit, now) : null;
+    limiter = next.rateLimit ? new RateLimiter(next.rateLimit, now) : null;
   };
 
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
@@ -103,7 +103,8 @@ export async function startSandbox(options: SandboxOptions): Promise<RunningSand
       }
       if (action === 429) {
         limitHeaders = { ...limitHeaders, 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': String(Math.ceil(now() / 1000) + 1) };
-        return reply(rateLimited(method, pathname, Number(limitHeaders['x-ratelimit-limit'] ?? 0)), handled);
+        const size = Number(limitHeaders['x-ratelimit-limit'] ?? 0);
+        return reply(rateLimited(method, pathname, { bucket: 'global', global: true, size, message: GLOBAL_LIMIT_MESSAGE }), handled);
       }
       reply({ status: action, body: new ApiError(action, `Injected fault: ${reasonPhrase(action)}`).toBody() }, handled);
     };
@@ -124,14 +125,14 @@ export async function startSandbox(options: SandboxOptions): Promise<RunningSand
       if (decision?.latencyMs) await sleep(decision.latencyMs);
       const before = decision && !decision.after ? decision.action : 'ok';
       if (before === 'drop') return strike(before);
-      if (pathname.startsWith('/api/v2/') && bucket) {
-        const verdict = bucket.take();
+      if (pathname.startsWith('/api/v2/') && limiter) {
+        const limit = limiter.take(method, pathname);
         limitHeaders = {
-          'x-ratelimit-limit': String(verdict.limit),
-          'x-ratelimit-remaining': String(verdict.remaining),
-          'x-ratelimit-reset': String(verdict.reset),
+          'x-ratelimit-limit': String(limit.headers.limit),
+          'x-ratelimit-remaining': String(limit.headers.remaining),
+          'x-ratelimit-reset': String(limit.headers.reset),
         };
-        if (!verdict.allowed) return reply(rateLimited(method, pathname, verdict.limit));
+        if (limit.refusal) return reply(rateLimited(method, pathname, limit.refusal));
       }
       if (before !== 'ok') return strike(before);
       let answer: SandboxResponse;
@@ -151,15 +152,18 @@ export async function startSandbox(options: SandboxOptions): Promise<RunningSand
     }
   };
 
-  /** Auth0's answer when the tenant's bucket is empty, with the api_limit log it writes. */
-  const rateLimited = (method: string, pathname: string, size: number): SandboxResponse => {
+  /** Auth0's answer when a bucket (the global one or a group's) is empty, with the api_limit log it writes. */
+  const rateLimited = (method: string, pathname: string, limit: RateLimitRefusal): SandboxResponse => {
     tenant.addLog({
       type: 'api_limit',
-      description: 'Global limit has been reached',
-      details: { limit: { bucket: 'global', global: true, size }, request: { method: method.toLowerCase(), path: pathname }, response: {} },
+      description: limit.message,
+      details: { limit: { bucket: limit.bucket, global: limit.global, size: limit.size }, request: { method: method.toLowerCase(), path: pathname }, response: {} },
     });
-    return { status: 429, body: new ApiError(429, 'Global limit has been reached', 'too_many_requests').toBody() };
+    return { status: 429, body: new ApiError(429, limit.message, 'too_many_requests').toBody() };
   };
+
+  /** GET /__sandbox/rate-limit: the limits in force and each bucket's counters. */
+  const rateLimitStats = () => (limiter ? limiter.stats() : { rateLimit: null, buckets: [] });
 
   // Injected latency must not keep a stopping sandbox alive.
   const timers = new Set<NodeJS.Timeout>();
@@ -204,6 +208,18 @@ export async function startSandbox(options: SandboxOptions): Promise<RunningSand
       }
       faults = new FaultInjector(specs, options.random);
       return { status: 200, body: specs };
+    }
+    if (pathname === '/__sandbox/rate-limit' && method === 'GET') return { status: 200, body: rateLimitStats() };
+    if (pathname === '/__sandbox/rate-limit' && (method === 'POST' || method === 'PUT')) {
+      // Until the next reset, which restores the scenario's rateLimit. Fresh buckets, counters at zero.
+      try {
+        const spec = parseRateLimitOverride(body.toString('utf8'), 'POST /__sandbox/rate-limit');
+        limiter = spec ? new RateLimiter(spec, now) : null;
+      } catch (err) {
+        if (err instanceof ScenarioError) throw new ApiError(400, err.line ? `line ${err.line}: ${err.message}` : err.message, 'invalid_body');
+        throw err;
+      }
+      return { status: 200, body: rateLimitStats() };
     }
     if (pathname === '/__sandbox/faults' && method === 'DELETE') {
       faults = new FaultInjector([]);
