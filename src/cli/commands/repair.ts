@@ -69,7 +69,7 @@ export async function repair(ctx: Context, args: RepairArgs): Promise<number> {
   return results.every((r) => r.outcome === 'repaired' || r.outcome === 'nothing-to-do' || r.outcome === 'planned') ? ExitCode.ok : ExitCode.someFailed;
 }
 
-async function askConnection(ctx: Context, candidates: ConnectionInfo[]): Promise<ConnectionInfo> {
+export async function askConnection(ctx: Context, candidates: ConnectionInfo[]): Promise<ConnectionInfo> {
   const id = await ctx.prompt.select(
     'Which connection are the users migrating into?',
     candidates.map((c) => ({ value: c.id, name: `${c.name} (${c.id})${c.customDatabase && c.importMode ? ', import mode on' : ''}` })),
