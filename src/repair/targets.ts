@@ -1,8 +1,8 @@
-import { Readable, addAbortSignal, pipeline } from 'node:stream';
+import { Readable, addAbortSignal, pipeline, type TransformCallback } from 'node:stream';
 import { TextDecoder } from 'node:util';
-import { CsvError, parse, type InfoRecord } from 'csv-parse';
+import { CsvError, Parser } from 'csv-parse';
 import { DateTime } from 'luxon';
-import { InputDataError, InterruptedError, UnstickError } from '../errors.js';
+import { InputDataError, InterruptedError } from '../errors.js';
 
 /**
  * The "affected users" file of `unstick batch <file.csv|->`, read as a stream: one row per email
@@ -72,9 +72,11 @@ export function emptyTargetSummary(): TargetSummary {
 }
 
 /**
- * Yields each distinct valid email once, in file order, filling `summary` as it goes (its counts are
- * final when the generator finishes). Throws InputDataError for an unusable input and
+ * Yields each distinct valid email once, in file order, filling `summary` (reset first) as it goes;
+ * its counts are final when the generator finishes. Throws InputDataError for an unusable input and
  * InterruptedError when `signal` aborts. Breaking out of the loop early destroys `input`.
+ * A row is yielded once the next line has begun or the input has ended (csv-parse reads one byte
+ * past each line end), which matters only for a person typing into stdin.
  */
 export async function* readTargets(input: Readable, options: ReadTargetsOptions, summary: TargetSummary): AsyncGenerator<TargetRow> {
   const { name, signal } = options;
@@ -84,39 +86,34 @@ export async function* readTargets(input: Readable, options: ReadTargetsOptions,
   const seen = new Set<string>();
   let layout: Layout | null = null;
   let headerLine = 0;
-  // csv-parse reports, with each record, the line it ends on (`info.lines`: the counter moves when
-  // the next line's first character is read). Blank lines are records too (skip_empty_lines off), so
-  // every line belongs to exactly one record and a record starts the line after the previous one
-  // ends. on_record runs inside the parser as records are made, so `lastEnd` is also right when a
-  // parse error stops it with records still buffered.
-  let lastEnd = 0;
-  let parser: ReturnType<typeof parse> | null = null;
+  // The line each record starts on, counted here rather than taken from csv-parse: its `info` costs
+  // as much again as the parse itself, and counts a CRLF inside quotes as two lines. decodeText turns
+  // every line end into "\n", blank lines are records too (skip_empty_lines off), and the parser keeps
+  // cells as written, so a record spans 1 + (the "\n" inside its cells) lines.
+  let next = 1;
+  let parser: RecordParser | null = null;
   // Aborting destroys the input, which wakes whichever stage is waiting on it.
   if (signal) addAbortSignal(signal, input);
   try {
     const text = decodeText(input, name);
     const { head, delimiter } = await sniffDelimiter(text);
     summary.delimiter = delimiter;
-    parser = parse({
+    parser = new RecordParser({
       bom: true,
       delimiter,
-      record_delimiter: '\n', // decodeText made CRLF and CR into LF, so "\r\n" inside quotes is one line, not two
+      record_delimiter: '\n',
       relax_column_count: true,
       relax_quotes: true, // a stray " inside an unquoted cell stays in the cell, and that row is reported invalid
       skip_empty_lines: false,
       max_record_size: MAX_RECORD_BYTES,
-      on_record: (cells: string[], info: InfoRecord) => {
-        const line = lastEnd + 1;
-        lastEnd = info.lines;
-        return { cells, line } as unknown as string[];
-      },
     });
     pipeline(Readable.from(prepend(head, text), { objectMode: false }), parser, () => {
       // errors reach the loop below through the parser
     });
-    for await (const record of parser as AsyncIterable<ParsedRecord>) {
+    for await (const cells of parser as AsyncIterable<string[]>) {
       if (signal?.aborted) throw new InterruptedError();
-      const { cells, line } = record;
+      const line = next;
+      next += span(cells);
       if (isBlank(cells)) {
         summary.blank++;
         continue;
@@ -167,10 +164,10 @@ export async function* readTargets(input: Readable, options: ReadTargetsOptions,
       }
       yield { email, line, lastSeen, raw: cell };
     }
+    // the parser ends its output at a syntax error, so every record before it was read and counted
+    if (parser.failure) throw csvError(parser.failure, name, next);
   } catch (err) {
     if (signal?.aborted) throw new InterruptedError();
-    if (err instanceof UnstickError) throw err;
-    if (err instanceof CsvError) throw csvError(err, name, lastEnd + 1);
     throw err;
   } finally {
     // after an early break or a thrown error: the pipeline then closes the feed, the decoder and the input
@@ -186,11 +183,6 @@ export async function* readTargets(input: Readable, options: ReadTargetsOptions,
 }
 
 // ---- the email column
-
-interface ParsedRecord {
-  cells: string[];
-  line: number;
-}
 
 interface Layout {
   /** Index of the email cell. */
@@ -277,6 +269,9 @@ function isBlank(cells: string[]): boolean {
 // Characters that cannot appear in an unquoted address; quoted local parts ("a b"@x.com) are not taken.
 // eslint-disable-next-line no-control-regex
 const FORBIDDEN = /[<>()[\]\\,;:"\u0000-\u001f\u007f]/;
+/** The common case in one test: what the checks below accept. */
+// eslint-disable-next-line no-control-regex
+const PLAIN_EMAIL = /^[^\s@<>()[\]\\,;:"\u0000-\u001f\u007f]+@(?:[^\s@<>()[\]\\,;:"\u0000-\u001f\u007f.]+\.)+[^\s@<>()[\]\\,;:"\u0000-\u001f\u007f.]+$/;
 
 /**
  * Why a trimmed value is not an email address, or null. Everything accepted here also passes
@@ -284,6 +279,8 @@ const FORBIDDEN = /[<>()[\]\\,;:"\u0000-\u001f\u007f]/;
  * address the single-user command would refuse.
  */
 export function emailProblem(value: string): string | null {
+  if (PLAIN_EMAIL.test(value)) return null;
+  if (/[\r\n]/.test(value)) return 'contains a line break';
   if (/\s/.test(value)) return 'contains a space';
   const parts = value.split('@');
   if (parts.length === 1) return 'no @';
@@ -299,9 +296,21 @@ export function emailProblem(value: string): string | null {
 }
 
 const ISO_DATE_TIME = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}/;
+const CANONICAL = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})\.\d{3}Z$/;
+
+function daysIn(year: number, month: number): number {
+  if (month === 2) return year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0) ? 29 : 28;
+  return month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
+}
 
 /** An ISO 8601 date-time ("T" or a space between date and time; no offset means UTC) as UTC ISO; null otherwise. */
 export function isoUtc(value: string): string | null {
+  // the form diagnose writes, checked without luxon (which takes 10 µs a value)
+  const c = CANONICAL.exec(value);
+  if (c) {
+    const [y, m, d, h, min, sec] = c.slice(1).map(Number) as [number, number, number, number, number, number];
+    return m >= 1 && m <= 12 && d >= 1 && d <= daysIn(y, m) && h < 24 && min < 60 && sec < 60 ? value : null;
+  }
   if (!ISO_DATE_TIME.test(value)) return null;
   const t = DateTime.fromISO(value.replace(' ', 'T'), { zone: 'utc' });
   return t.isValid ? t.toUTC().toISO() : null;
@@ -324,7 +333,16 @@ async function* decodeText(input: Readable, name: string): AsyncGenerator<string
   let line = 1; // the line the next text starts on, for messages
   let pendingCR = false;
 
+  const binary = (at: number) =>
+    new InputDataError('binary data (a NUL byte), not CSV text', `${name}:${at}`, { hint: 'if this is UTF-16 text, save it as UTF-8' });
+
   const text = (chunk: Buffer, final: boolean): string => {
+    // before decoding, so that binary data is called binary rather than bad UTF-8
+    const zero = decoder!.encoding === 'utf-8' ? chunk.indexOf(0) : -1;
+    if (zero !== -1) {
+      const before = new TextDecoder().decode(chunk.subarray(0, zero)).replace(/\r\n?/g, '\n');
+      throw binary(line + newlines(before, before.length));
+    }
     let s: string;
     try {
       s = decoder!.decode(chunk, { stream: !final });
@@ -342,11 +360,7 @@ async function* decodeText(input: Readable, name: string): AsyncGenerator<string
     if (pendingCR) s = s.slice(0, -1);
     s = s.replace(/\r\n?/g, '\n');
     const nul = s.indexOf('\0');
-    if (nul !== -1) {
-      throw new InputDataError('binary data (a NUL byte), not CSV text', `${name}:${line + newlines(s, nul)}`, {
-        hint: 'if this is UTF-16 text, save it as UTF-8',
-      });
-    }
+    if (nul !== -1) throw binary(line + newlines(s, nul));
     line += newlines(s, s.length);
     return s;
   };
@@ -422,6 +436,40 @@ async function sniffDelimiter(text: AsyncGenerator<string>): Promise<{ head: str
 async function* prepend(head: string, rest: AsyncGenerator<string>): AsyncGenerator<string> {
   if (head !== '') yield head;
   yield* rest;
+}
+
+/**
+ * csv-parse's stream, except that a syntax error ends the output instead of destroying the stream:
+ * the records parsed before it are still read (and their lines counted), then `failure` is set.
+ */
+class RecordParser extends Parser {
+  failure: CsvError | null = null;
+
+  override _transform(chunk: Buffer, encoding: BufferEncoding, callback: TransformCallback): void {
+    if (this.failure) return callback();
+    super._transform(chunk, encoding, (err) => this.settle(err, callback));
+  }
+
+  override _flush(callback: TransformCallback): void {
+    if (this.failure) return callback();
+    super._flush((err) => this.settle(err, callback));
+  }
+
+  private settle(err: Error | null | undefined, callback: TransformCallback): void {
+    if (!(err instanceof CsvError)) return callback(err);
+    this.failure = err;
+    this.push(null);
+    callback();
+  }
+}
+
+/** How many lines a record spans: 1 plus the line breaks inside its (quoted) cells. */
+function span(cells: string[]): number {
+  let n = 1;
+  for (const cell of cells) {
+    for (let i = cell.indexOf('\n'); i !== -1; i = cell.indexOf('\n', i + 1)) n++;
+  }
+  return n;
 }
 
 function csvError(err: CsvError, name: string, line: number): InputDataError {
