@@ -421,7 +421,6 @@ describe('readTargets: streaming', () => {
       yield Buffer.from(batch);
     }
     const summary = emptyTargetSummary();
-    const started = performance.now();
     let unique = 0;
     const sampled = new Map<string, number>();
     for await (const row of readTargets(Readable.from(chunks()), { name: 'big.csv' }, summary)) {
@@ -432,7 +431,6 @@ describe('readTargets: streaming', () => {
       const i = Number(row.email.slice(4, row.email.indexOf('@')));
       if (row.lastSeen !== (i % 4999 === 0 ? null : '2024-05-02T10:00:00.000Z')) throw new Error(`lastSeen ${row.lastSeen} at line ${row.line}`);
     }
-    const elapsed = performance.now() - started;
     expect(invalid).toBe(100);
     expect(summary).toMatchObject({ rows: N, duplicates: N / 1000, invalidCount: invalid, blank: N / 5000, unique: N - N / 1000 - invalid, badLastSeen: 0 });
     expect(unique).toBe(summary.unique);
@@ -441,8 +439,7 @@ describe('readTargets: streaming', () => {
     // read as it is produced: the first row comes out long before the last of ~70 chunks goes in
     expect(produced).toBeGreaterThan(50);
     expect(producedAtFirstRow).toBeLessThan(5);
-    // typically 0.3-1 s; the bound only catches a slow path (csv-parse's info or an Error per row: 3-4 s)
-    expect(elapsed).toBeLessThan(3000);
+    // Speed is the benchmark's to prove, not a timed assertion here.
   });
 
   it('yields before the input has ended, and breaking out early destroys the input', async () => {
