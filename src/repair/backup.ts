@@ -1,8 +1,8 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import type { UserProfile } from '../tenant/types.js';
-import { privateDir, writeNewPrivateFile } from './files.js';
+import { privateDir, processAlive, writeNewPrivateFile } from './files.js';
 
 export interface BackupRecord {
   format: 'unstick-backup/1';
@@ -71,10 +71,17 @@ export class BackupStore {
 
   private names(email: string): string[] {
     if (!this.listing) {
+      let all: string[] = [];
       try {
-        this.listing = readdirSync(this.dir).filter((n) => n.endsWith('.json'));
+        all = readdirSync(this.dir);
       } catch {
-        this.listing = []; // no backups yet
+        // no backups yet
+      }
+      this.listing = all.filter((n) => n.endsWith('.json'));
+      // A run killed while writing leaves its aside copy; the real file never appeared, so it goes.
+      for (const n of all) {
+        const pid = /\.(\d+)\.partial$/.exec(n)?.[1];
+        if (pid && !processAlive(Number(pid))) rmSync(path.join(this.dir, n), { force: true });
       }
     }
     // Names are <time>_<email>_<user_id>.json; an email may hold "_" itself, so match the whole part.

@@ -30,3 +30,13 @@ export function writeNewPrivateFile(file: string, text: string): boolean {
     unlinkSync(aside);
   }
 }
+
+/** Whether a process with this pid exists (a lock or a half-written file from a dead run can go). */
+export function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

@@ -1,5 +1,6 @@
 import { closeSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
 import { TemporaryFailureError } from '../errors.js';
+import { processAlive } from './files.js';
 
 /**
  * One run at a time per journal: `<journal>.lock` holds the owner's pid. A lock whose process is
@@ -22,7 +23,7 @@ export function lockJournal(journal: string, now: () => Date): () => void {
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       const owner = readOwner(file);
-      if (owner && alive(owner.pid)) {
+      if (owner && processAlive(owner.pid)) {
         throw new TemporaryFailureError(`${journal} is in use by process ${owner.pid} (since ${owner.since}): one run at a time per journal`, {
           hint: 'wait for that run to finish (or stop it), then resume',
         });
@@ -39,14 +40,5 @@ function readOwner(file: string): { pid: number; since: string } | null {
     return typeof v.pid === 'number' ? { pid: v.pid, since: String(v.since ?? '?') } : null;
   } catch {
     return null;
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }

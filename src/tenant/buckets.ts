@@ -12,6 +12,7 @@ import { InterruptedError } from '../errors.js';
  * reset, then lets one through as a probe whose answer says how many may follow.
  */
 interface Bucket {
+  /** null: not known yet (one request at a time finds out); Infinity: the endpoint sends no limits. */
   remaining: number | null;
   /** ms epoch when the bucket gets tokens again. */
   resetAt: number;
@@ -21,6 +22,10 @@ interface Bucket {
   waiters: Set<() => void>;
   taken: number;
   limited: number;
+  /** Requests sent from this bucket (a request's number is `sent` when it was let through). */
+  sent: number;
+  /** The number of the latest request whose answer was applied: older answers arrive late and say less. */
+  applied: number;
 }
 
 export interface BucketView {
@@ -47,48 +52,60 @@ export class RateBuckets {
     return this.globalBinding ? 'global' : group;
   }
 
-  /** Waits until the bucket may take one more request. */
-  async take(key: string, signal?: AbortSignal): Promise<number> {
+  /** Waits until the bucket may take one more request; returns how long it waited and the request's number. */
+  async take(key: string, signal?: AbortSignal): Promise<{ waited: number; seq: number }> {
     const b = this.bucket(key);
     const started = this.now();
     for (;;) {
       if (signal?.aborted) throw new InterruptedError();
-      if (b.remaining === null || b.remaining > 0) {
-        if (b.remaining !== null) b.remaining--;
+      if (b.remaining !== null && b.remaining > 0) {
+        b.remaining--;
         b.taken++;
-        return this.now() - started;
+        return { waited: this.now() - started, seq: ++b.sent };
       }
       const now = this.now();
       const probeStale = b.probeSince !== null && now - b.probeSince > PROBE_TIMEOUT_MS;
-      if (now >= b.resetAt && (b.probeSince === null || probeStale)) {
+      // An unknown bucket sends one request first: its answer says how many may follow (a free
+      // tenant's burst is 2, so a pool of workers must not open with a volley).
+      if ((b.remaining === null || now >= b.resetAt) && (b.probeSince === null || probeStale)) {
         b.probeSince = now;
         b.taken++;
-        return this.now() - started;
+        return { waited: this.now() - started, seq: ++b.sent };
       }
-      const until = b.probeSince === null ? b.resetAt - now : PROBE_TIMEOUT_MS;
+      const until = b.probeSince === null && b.remaining !== null ? b.resetAt - now : PROBE_TIMEOUT_MS;
       await this.sleepOrWake(b, Math.max(1, until) + Math.round(this.random() * 20), signal);
     }
   }
 
-  /** Learns from a response; `globalLimited` when a 429 said the tenant-wide limit was reached. */
-  observe(key: string, headers: Headers, status: number, globalLimited = false): void {
+  /**
+   * Learns from the answer to request `seq`; `globalLimited` when a 429 said the tenant-wide limit
+   * was reached. Answers arrive out of order: one older than the latest applied is ignored, and the
+   * requests sent after `seq` are counted against what its headers say is left.
+   */
+  observe(key: string, headers: Headers, status: number, globalLimited = false, seq = Number.MAX_SAFE_INTEGER): void {
     if (status === 429 && globalLimited && !this.globalBinding) {
       this.globalBinding = true;
       key = 'global';
+      seq = Number.MAX_SAFE_INTEGER;
     }
     const b = this.bucket(key);
     b.probeSince = null;
     if (status === 429) b.limited++;
+    if (seq !== Number.MAX_SAFE_INTEGER && seq < b.applied) return this.wake(b);
+    const after = seq === Number.MAX_SAFE_INTEGER ? 0 : Math.max(0, b.sent - seq);
+    if (seq !== Number.MAX_SAFE_INTEGER) b.applied = seq;
     const remaining = Number(headers.get('x-ratelimit-remaining'));
     const reset = Number(headers.get('x-ratelimit-reset'));
     const limit = Number(headers.get('x-ratelimit-limit'));
     if (headers.has('x-ratelimit-remaining') && Number.isFinite(remaining)) {
-      b.remaining = status === 429 ? 0 : remaining;
+      b.remaining = status === 429 ? 0 : Math.max(0, remaining - after);
       b.resetAt = Number.isFinite(reset) && reset > 0 ? reset * 1000 : this.now() + 1000;
       if (Number.isFinite(limit) && limit > 0) b.limit = limit;
     } else if (status === 429) {
       b.remaining = 0;
       b.resetAt = this.now() + 1000;
+    } else if (b.remaining === null) {
+      b.remaining = Infinity; // no rate-limit headers on this endpoint: nothing to pace
     }
     this.wake(b);
   }
@@ -116,7 +133,7 @@ export class RateBuckets {
   private bucket(key: string): Bucket {
     let b = this.buckets.get(key);
     if (!b) {
-      b = { remaining: null, resetAt: 0, limit: null, probeSince: null, waiters: new Set(), taken: 0, limited: 0 };
+      b = { remaining: null, resetAt: 0, limit: null, probeSince: null, waiters: new Set(), taken: 0, limited: 0, sent: 0, applied: 0 };
       this.buckets.set(key, b);
     }
     return b;

@@ -96,7 +96,7 @@ export class Pacer {
     let rateLimitWaits = 0;
     for (;;) {
       const bucket = this.rates.key(group);
-      const waited = await this.rates.take(bucket, this.options.signal);
+      const { waited, seq } = await this.rates.take(bucket, this.options.signal);
       if (waited > 0) this.counters.waitedMs += waited;
       this.counters.requests++;
       let response: Response;
@@ -119,7 +119,7 @@ export class Pacer {
         this.counters.limited++;
         // Auth0's 429 says which limit was reached: the tenant-wide one, or an endpoint group's.
         const text = await response.clone().text().catch(() => '');
-        this.rates.observe(bucket, response.headers, 429, /global limit has been reached/i.test(text) && !/group/i.test(text));
+        this.rates.observe(bucket, response.headers, 429, /global limit has been reached/i.test(text) && !/group/i.test(text), seq);
         if (rateLimitWaits < (this.options.maxRateLimitWaits ?? 8)) {
           rateLimitWaits++;
           await discard(response);
@@ -128,7 +128,7 @@ export class Pacer {
         }
         return response;
       }
-      this.rates.observe(bucket, response.headers, response.status);
+      this.rates.observe(bucket, response.headers, response.status, false, seq);
       if (decision === 'retry' && retries < (this.options.maxRetries ?? 4)) {
         await discard(response);
         await this.wait('retry', this.backoff(retries++), bucket, method, url, response.status);

@@ -127,6 +127,34 @@ describe('unstick batch', () => {
   });
 });
 
+describe('unstick batch paces itself per endpoint group', () => {
+  it('keeps every bucket under its limit: no 429 from the tenant, every user repaired', async () => {
+    const dir = workdir();
+    const limits = {
+      burst: 100,
+      perSecond: 200,
+      groups: [
+        { name: 'read-users', routes: ['GET /api/v2/users-by-email', 'GET /api/v2/users/*'], burst: 4, perSecond: 40 },
+        { name: 'delete-users', routes: ['DELETE /api/v2/users/*'], burst: 2, perSecond: 20 },
+        { name: 'other', routes: ['* /api/v2/**'], burst: 2, perSecond: 30 },
+      ],
+    };
+    const res = await fetch(`${sb().running.url}/__sandbox/rate-limit`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(limits) });
+    expect(res.status).toBe(200);
+    const r = await runCli(['batch', csv(dir, ['email', ...GHOSTS, ...STUCK, ...HEALTHY]), '--apply', '--yes', '--concurrency', '8', '--json'], { env: sb().env, cwd: dir });
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout).totals.outcomes).toEqual({ repaired: 8, 'nothing-to-do': 2 });
+    const stats = (await (await fetch(`${sb().running.url}/__sandbox/rate-limit`)).json()) as { limited: number; buckets: Array<{ name: string; taken: number; limited: number }> };
+    expect(stats.buckets.map((b) => [b.name, b.limited])).toEqual([
+      ['global', 0],
+      ['read-users', 0],
+      ['delete-users', 0],
+      ['other', 0],
+    ]);
+    expect(stats.buckets.find((b) => b.name === 'read-users')!.taken).toBeGreaterThan(10);
+  });
+});
+
 describe('unstick batch survives kill -9', () => {
   it('killed at random points and resumed until done: every affected user repaired, healthy ones untouched, one backup per deleted profile', async () => {
     const dir = workdir();
