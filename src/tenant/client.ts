@@ -120,12 +120,23 @@ export function openTenant(config: TenantConfig, options: OpenTenantOptions = {}
         });
       }),
 
-    searchLogs: (q, perPage = 100) =>
+    searchLogs: (q, { perPage = 100, sort = 'date:-1' } = {}) =>
       call('search the tenant logs', async () => {
         // The v7 SDK's `search` parameter is not what Auth0 reads: send `q` as Auth0 documents it.
-        const page = await sdk.logs.list({ per_page: perPage, sort: 'date:-1' }, { ...request, queryParams: { q } });
-        return page.data as unknown as TenantLogRecord[];
+        const page = await sdk.logs.list({ per_page: perPage, sort }, { ...request, queryParams: q ? { q } : {} });
+        return logRecords(page.response);
       }),
+
+    logsAfter: (from, take = 100) =>
+      call('read the tenant logs', async () => {
+        // The v7 SDK has no from/take; Auth0 ignores every other parameter in checkpoint mode.
+        const page = await sdk.logs.list({}, { ...request, queryParams: { from, take } });
+        return logRecords(page.response);
+      }),
+
+    jobRecord: (jobId) => call(`read job ${jobId}`, async () => (await sdk.jobs.get(jobId, request)) as unknown as Record<string, unknown>),
+
+    jobErrorRecords: (jobId) => call(`read the errors of job ${jobId}`, async () => ((await sdk.jobs.errors.get(jobId, request)) as unknown) ?? []),
   };
 }
 
@@ -166,6 +177,13 @@ function toJob(raw: Record<string, unknown>): ImportJob {
     summary: s ? { inserted: Number(s.inserted ?? 0), updated: Number(s.updated ?? 0), failed: Number(s.failed ?? 0), total: Number(s.total ?? 0) } : null,
     statusDetails: typeof raw.status_details === 'string' ? raw.status_details : null,
   };
+}
+
+/** A logs answer is an array (checkpoint, or no totals) or `{logs: [...]}`; the SDK's Page reads only the latter. */
+function logRecords(body: unknown): TenantLogRecord[] {
+  if (Array.isArray(body)) return body as TenantLogRecord[];
+  if (isObject(body) && Array.isArray(body.logs)) return body.logs as TenantLogRecord[];
+  return [];
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {

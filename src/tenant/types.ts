@@ -66,6 +66,12 @@ export interface TenantApi {
   createImportJob(input: { connectionId: string; users: Buffer; externalId?: string }): Promise<ImportJob>;
   getJob(jobId: string): Promise<ImportJob>;
   jobErrors(jobId: string): Promise<ImportJobError[]>;
-  /** Newest first; one page of a `GET /logs` search (`q` in Auth0's log search syntax). */
-  searchLogs(q: string, perPage?: number): Promise<TenantLogRecord[]>;
+  /** One page of a `GET /logs` search (`q` in Auth0's log search syntax), newest first unless `sort` says otherwise. */
+  searchLogs(q: string, options?: { perPage?: number; sort?: string }): Promise<TenantLogRecord[]>;
+  /** Checkpoint paging: up to `take` (≤ 100) records with a log_id after `from`, oldest first. */
+  logsAfter(from: string, take?: number): Promise<TenantLogRecord[]>;
+  /** An import job's status record as Auth0 returns it (for diagnose --job). */
+  jobRecord(jobId: string): Promise<Record<string, unknown>>;
+  /** An import job's error report as Auth0 returns it: an array, the job object, or [] for none. */
+  jobErrorRecords(jobId: string): Promise<unknown>;
 }

@@ -34,6 +34,9 @@ function memoryTenant(profiles: UserProfile[]) {
     },
     jobErrors: async () => [],
     searchLogs: async () => [],
+    logsAfter: async () => [],
+    jobRecord: async () => ({}),
+    jobErrorRecords: async () => [],
   };
   return { tenant, calls };
 }
