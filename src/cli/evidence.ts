@@ -41,7 +41,8 @@ export async function gatherEvidence(
   return out;
 }
 
-function toEvidence(f: Finding): UserEvidence {
+/** A diagnose finding as the repair engine's evidence. */
+export function toEvidence(f: Finding): UserEvidence {
   return {
     latest: f.lastSeen?.toUTC().toISO() ?? null,
     kinds: [...f.kinds],

@@ -29,7 +29,12 @@ export interface InputJson {
   unreadable: boolean;
 }
 
+/** What `--confirm` found in the live tenant for each candidate (the repair engine's classification). */
+export type Confirmations = ReadonlyMap<string, { classification: string; reason: string }>;
+
 export interface DiagnoseJson {
+  /** Whether the findings were checked in the live tenant (`--confirm`); without it they are candidates. */
+  confirmed: boolean;
   findings: Array<{
     email: string;
     kinds: string[];
@@ -39,6 +44,9 @@ export interface DiagnoseJson {
     connections: string[];
     evidence: EvidenceJson[];
     next: string;
+    /** With --confirm: ghost-suspect, stuck-profile, healthy, linked, several, no-migration-source. */
+    classification: string | null;
+    reason: string | null;
   }>;
   related: Array<{
     email: string;
@@ -51,6 +59,8 @@ export interface DiagnoseJson {
   }>;
   jobFailures: EvidenceJson[];
   inFileDuplicates: Array<{ email: string; occurrences: number; note: string; evidence: EvidenceJson[] }>;
+  /** What the output leaves out or cannot vouch for (filters, unattributed markers), one sentence each. */
+  notes: string[];
   stats: {
     records: number;
     malformed: number;
@@ -69,10 +79,11 @@ const RELATED_NOTE = 'an import or email-change conflict, not a stuck migration:
 /** The in-file-duplicate note, in two halves so the human line can put the location between them. */
 const IN_FILE_DUPLICATE = { what: 'appears more than once in one import file', advice: 'not a stuck user; de-duplicate the file and import again' };
 
-export function toJson(d: Diagnosis, stats: ReadStats): DiagnoseJson {
+export function toJson(d: Diagnosis, stats: ReadStats, confirmations: Confirmations | null = null): DiagnoseJson {
   const formats: Record<string, number> = {};
   for (const [name, tally] of formatTally(stats)) formats[name] = tally.records;
   return {
+    confirmed: confirmations !== null,
     findings: d.findings.map((f) => ({
       email: f.email,
       kinds: [...f.kinds],
@@ -82,6 +93,8 @@ export function toJson(d: Diagnosis, stats: ReadStats): DiagnoseJson {
       connections: [...f.connections],
       evidence: f.evidence.map(evidenceJson),
       next: nextCommand(f),
+      classification: confirmations?.get(f.email)?.classification ?? null,
+      reason: confirmations?.get(f.email)?.reason ?? null,
     })),
     related: d.related.map((f) => ({
       email: f.email,
@@ -99,6 +112,7 @@ export function toJson(d: Diagnosis, stats: ReadStats): DiagnoseJson {
       note: `${IN_FILE_DUPLICATE.what}: ${IN_FILE_DUPLICATE.advice}`,
       evidence: x.evidence.map(evidenceJson),
     })),
+    notes: filterNotes(d),
     stats: {
       records: stats.records,
       malformed: stats.malformed,
@@ -133,11 +147,15 @@ export interface CsvTable {
   verbatim: ReadonlySet<number>;
 }
 
-/** Stuck users only: this is the batch-repair input, so the email column (first) is verbatim. */
-export function csvTable(findings: readonly Finding[]): CsvTable {
+/**
+ * Stuck users only: this is the batch-repair input, so the email column (first) is verbatim. With
+ * confirmations a classification column is added and healthy users are left out (the caller notes them).
+ */
+export function csvTable(findings: readonly Finding[], confirmations: Confirmations | null = null): CsvTable {
+  const kept = confirmations ? findings.filter((f) => confirmations.get(f.email)?.classification !== 'healthy') : findings;
   return {
-    header: ['email', 'kinds', 'occurrences', 'first_seen', 'last_seen', 'connections', 'next_command'],
-    rows: findings.map((f) => [
+    header: ['email', 'kinds', 'occurrences', 'first_seen', 'last_seen', 'connections', 'next_command', ...(confirmations ? ['classification'] : [])],
+    rows: kept.map((f) => [
       f.email,
       f.kinds.join(';'),
       String(f.occurrences),
@@ -145,6 +163,7 @@ export function csvTable(findings: readonly Finding[]): CsvTable {
       iso(f.lastSeen) ?? '',
       f.connections.join(';'),
       nextCommand(f),
+      ...(confirmations ? [confirmations.get(f.email)?.classification ?? 'unknown'] : []),
     ]),
     verbatim: new Set([0]),
   };
@@ -168,8 +187,9 @@ export interface HumanReport {
   summary: string;
 }
 
-export function humanReport(d: Diagnosis, stats: ReadStats, options: { zone: string; style: Styles }): HumanReport {
+export function humanReport(d: Diagnosis, stats: ReadStats, options: { zone: string; style: Styles; confirmations?: Confirmations | null }): HumanReport {
   const { zone, style: c } = options;
+  const confirmed = options.confirmations ?? null;
   const when = (t: DateTime | null) => {
     if (!t) return 'unknown';
     const z = t.setZone(zone === 'local' ? 'system' : zone);
@@ -179,8 +199,12 @@ export function humanReport(d: Diagnosis, stats: ReadStats, options: { zone: str
     d.findings.length === 0
       ? null
       : {
-          headers: ['EMAIL', 'KINDS', 'SEEN', 'LAST SEEN', 'NEXT'],
-          rows: d.findings.map((f) => [c.bold(f.email), f.kinds.join(', '), String(f.occurrences), when(f.lastSeen), c.cyan(nextCommand(f))]),
+          headers: ['EMAIL', 'KINDS', ...(confirmed ? ['LIVE'] : []), 'SEEN', 'LAST SEEN', 'NEXT'],
+          rows: d.findings.map((f) => {
+            const live = confirmed?.get(f.email)?.classification ?? 'unknown';
+            const next = confirmed && live === 'healthy' ? 'nothing: healthy' : nextCommand(f);
+            return [c.bold(f.email), f.kinds.join(', '), ...(confirmed ? [live] : []), String(f.occurrences), when(f.lastSeen), c.cyan(next)];
+          }),
         };
 
   const at = (e: Evidence | undefined) => (e ? ` (${e.source.file}:${e.source.line})` : '');
@@ -189,9 +213,16 @@ export function humanReport(d: Diagnosis, stats: ReadStats, options: { zone: str
     ...d.related.map((f) => `${f.email}: ${f.kinds.join(', ')}${at(f.evidence[0])}: ${RELATED_NOTE}`),
     ...d.jobFailures.map((e) => `an import job failed as a whole${at(e)}: ${e.description}`),
   ];
-  if (d.unattributed > 0) notes.push(`${count(d.unattributed, 'marker')} without an email to attribute them to${at(d.unattributedEvidence[0])}`);
-  if (d.excluded.undated > 0) notes.push(`${count(d.excluded.undated, 'undated marker event')} left out by --since/--until (pasted console lines, import errors)`);
-  if (d.excluded.noConnection > 0) notes.push(`${count(d.excluded.noConnection, 'marker event')} naming no connection left out by --connection`);
+  notes.push(...filterNotes(d));
+  if (d.findings.length > 0 && !confirmed) {
+    notes.push('these are candidates from the logs alone (Auth0 logs "already exists" for healthy users too): `unstick repair` checks the tenant before anything changes, and `diagnose --confirm` checks them all now');
+  }
+  if (confirmed) {
+    for (const f of d.findings) {
+      const c2 = confirmed.get(f.email);
+      if (c2 && c2.classification !== 'ghost-suspect' && c2.classification !== 'stuck-profile') notes.push(`${f.email}: ${c2.classification}: ${c2.reason}`);
+    }
+  }
 
   const formats =
     [...formatTally(stats)]
@@ -200,6 +231,16 @@ export function humanReport(d: Diagnosis, stats: ReadStats, options: { zone: str
   const users = d.findings.length === 0 ? c.green('no stuck users found') : c.bold(count(d.findings.length, 'stuck user'));
   const summary = `${users}; read ${count(stats.records, 'record')} from ${count(stats.inputs.length, 'input')} (${formats}), ${count(stats.malformed, 'malformed record')}`;
   return { table, notes, summary };
+}
+
+/** What filters left out and markers nobody can be blamed for: said in every output. */
+export function filterNotes(d: Diagnosis): string[] {
+  const notes: string[] = [];
+  const where = d.unattributedEvidence.map((e) => `${e.source.file}:${e.source.line}`);
+  if (d.unattributed > 0) notes.push(`${count(d.unattributed, 'marker')} without an email to attribute them to${where.length ? ` (${where.join(', ')}${d.unattributed > where.length ? ', ...' : ''})` : ''}`);
+  if (d.excluded.undated > 0) notes.push(`${count(d.excluded.undated, 'undated marker event')} left out by --since/--until (pasted console lines, import errors)`);
+  if (d.excluded.noConnection > 0) notes.push(`${count(d.excluded.noConnection, 'marker event')} naming no connection left out by --connection (import errors name none: pass the job with --job so they carry its connection)`);
+  return notes;
 }
 
 // ---- the next command

@@ -18,7 +18,10 @@ describe('unstick diagnose --json on examples/logs', () => {
     const doc = JSON.parse(stdout);
     expect(doc.findings.map((f: { email: string }) => f.email).sort()).toEqual(STUCK);
     const jane = doc.findings.find((f: { email: string }) => f.email === 'jane.doe@acme.com');
-    expect(Object.keys(jane)).toEqual(['email', 'kinds', 'occurrences', 'firstSeen', 'lastSeen', 'connections', 'evidence', 'next']);
+    expect(Object.keys(jane)).toEqual(['email', 'kinds', 'occurrences', 'firstSeen', 'lastSeen', 'connections', 'evidence', 'next', 'classification', 'reason']);
+    // Without --confirm the findings are candidates: no live classification.
+    expect(doc.confirmed).toBe(false);
+    expect([jane.classification, jane.reason]).toEqual([null, null]);
     expect(jane.kinds).toEqual(['DUPLICATED_USER', 'USER_ALREADY_EXISTS']);
     expect(jane.lastSeen).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
     expect(jane.evidence[0].source).toMatch(/^examples\/logs\/[\w.-]+:\d+$/);
@@ -233,7 +236,7 @@ describe('the installed CLI (bin/unstick.js, built by pretest)', () => {
     expect(version.stdout.trim()).toBe(JSON.parse(readFileSync('package.json', 'utf8')).version);
     const help = exec(['--help']);
     expect(help.status).toBe(0);
-    expect(help.stdout).toMatch(/diagnose \[options\] <inputs\.\.\.>/);
+    expect(help.stdout).toMatch(/diagnose \[options\] \[inputs\.\.\.\]/);
     expect(exec(['diagnose', 'missing.jsonl']).status).toBe(66);
   });
 

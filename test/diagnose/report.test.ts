@@ -66,7 +66,10 @@ describe('diagnose report (pure presentation)', () => {
       headers: ['EMAIL', 'KINDS', 'SEEN', 'LAST SEEN', 'NEXT'],
       rows: [['*jane@acme.com*', 'USER_ALREADY_EXISTS', '1', '2024-05-02 12:00:00 +02:00', '_unstick repair jane@acme.com --connection legacy-db_']],
     });
-    expect(report.notes).toEqual(['1 marker event naming no connection left out by --connection']);
+    expect(report.notes).toEqual([
+      '1 marker event naming no connection left out by --connection (import errors name none: pass the job with --job so they carry its connection)',
+      'these are candidates from the logs alone (Auth0 logs "already exists" for healthy users too): `unstick repair` checks the tenant before anything changes, and `diagnose --confirm` checks them all now',
+    ]);
     expect(report.summary).toBe('*1 stuck user*; read 5 records from 1 input (log-stream 5 + 1 malformed), 1 malformed record');
     const none = humanReport(new Diagnoser().result(), stats([]), { zone: 'UTC', style: marked });
     expect(none.table).toBeNull();

@@ -1,12 +1,18 @@
-import { existsSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Diagnoser } from '../../diagnose/findings.js';
-import { csvTable, humanReport, toJson } from '../../diagnose/report.js';
+import { Diagnoser, type Finding } from '../../diagnose/findings.js';
+import { csvTable, filterNotes, humanReport, toJson, type Confirmations } from '../../diagnose/report.js';
 import { ExitCode, InputDataError, InputMissingError, UsageError } from '../../errors.js';
-import { expandInputs } from '../../logs/inputs.js';
+import { expandInputs, type Source } from '../../logs/inputs.js';
 import { readLogs, type ReadStats } from '../../logs/reader.js';
-import type { LogFormat } from '../../logs/types.js';
+import type { LogEvent, LogFormat } from '../../logs/types.js';
+import { classify } from '../../repair/classify.js';
+import { resolveConnection } from '../../repair/connection.js';
+import { observe } from '../../repair/observe.js';
+import { pullLogs } from '../../tenant/log-pull.js';
+import { toEvidence } from '../evidence.js';
 import type { Context } from '../context.js';
 import { csvRow, note, plural, renderTable, warn } from '../output.js';
 import { ByteProgress } from '../progress.js';
@@ -25,6 +31,10 @@ export async function diagnose(ctx: Context, args: DiagnoseArgs): Promise<number
   const zone = parseZoneOption(args.tz);
   if (args.inputs.filter((i) => i === '-').length > 1) throw new UsageError('"-" (stdin) can be given only once');
   const sources = await expandInputs(args.inputs);
+  // The tenant's own logs and import jobs are fetched into private temporary files and read by the
+  // same readers as any input; import errors read from a job take the job's connection.
+  const fetched = args.tenant || args.jobs.length > 0 ? await fetchFromTenant(ctx, args, since?.toJSDate() ?? new Date(now.getTime() - 2 * 86_400_000)) : null;
+  if (fetched) sources.push(...fetched.sources);
   if (sources.some((s) => s.path === null) && ctx.stdin.isTTY) ctx.stderr.write('reading log lines from stdin (Ctrl+D to end)\n');
 
   const diagnoser = new Diagnoser({ since, until, connection: args.connection ?? null });
@@ -32,24 +42,31 @@ export async function diagnose(ctx: Context, args: DiagnoseArgs): Promise<number
   const stats = await readLogs(
     sources,
     { format: args.format, parallel: parallelPlan(), onProgress: (d, t) => progress.update(d, t), stdin: ctx.stdin, signal: ctx.signal },
-    (event) => diagnoser.add(event),
-  ).finally(() => progress.done());
+    (event) => diagnoser.add(fetched?.join(event) ?? event),
+  ).finally(() => {
+    progress.done();
+    fetched?.cleanup();
+  });
 
   reportInputProblems(ctx, stats, args.format);
   const diagnosis = diagnoser.result();
+  const confirmations = args.confirm ? await confirmFindings(ctx, diagnosis.findings, args.connection) : null;
   switch (args.output) {
     case 'json':
-      ctx.stdout.write(JSON.stringify(toJson(diagnosis, stats), null, 2) + '\n');
+      ctx.stdout.write(JSON.stringify(toJson(diagnosis, stats, confirmations), null, 2) + '\n');
       break;
     case 'csv': {
-      const csv = csvTable(diagnosis.findings);
+      const csv = csvTable(diagnosis.findings, confirmations);
       ctx.stdout.write(csvRow(csv.header));
       for (const row of csv.rows) ctx.stdout.write(csvRow(row, csv.verbatim));
+      // stdout is the batch input: what it leaves out is said on stderr.
+      for (const line of filterNotes(diagnosis)) warn(ctx, line);
+      for (const [email, c] of confirmations ?? []) if (c.classification === 'healthy') note(ctx, `${email} left out: healthy (${c.reason})`);
       break;
     }
     case 'human': {
       const c = ctx.color.out;
-      const report = humanReport(diagnosis, stats, { zone, style: c });
+      const report = humanReport(diagnosis, stats, { zone, style: c, confirmations });
       if (report.table) ctx.stdout.write(renderTable(report.table.headers, report.table.rows, (h) => c.dim(h)) + '\n');
       for (const line of report.notes) note(ctx, line, 'stdout');
       ctx.stdout.write(`${report.summary}\n`);
@@ -57,6 +74,58 @@ export async function diagnose(ctx: Context, args: DiagnoseArgs): Promise<number
     }
   }
   return ExitCode.ok;
+}
+
+interface Fetched {
+  sources: Source[];
+  join(event: LogEvent): LogEvent;
+  cleanup(): void;
+}
+
+async function fetchFromTenant(ctx: Context, args: DiagnoseArgs, since: Date): Promise<Fetched> {
+  const tenant = await ctx.tenant();
+  const dir = mkdtempSync(path.join(tmpdir(), 'unstick-diagnose-'));
+  const sources: Source[] = [];
+  const jobConnection = new Map<string, { id: string | null; name: string | null }>();
+  const write = (name: string, file: string, text: string) => {
+    const full = path.join(dir, file);
+    writeFileSync(full, text, { mode: 0o600 });
+    sources.push({ name, path: full, size: Buffer.byteLength(text) });
+    return full;
+  };
+  if (args.tenant) {
+    const lines: string[] = [];
+    for await (const page of pullLogs(tenant, { from: null, since, sleep: ctx.sleep })) for (const r of page) lines.push(JSON.stringify(r));
+    write('tenant logs', 'tenant-logs.ndjson', lines.join('\n') + (lines.length ? '\n' : ''));
+  }
+  for (const id of args.jobs) {
+    const job = await tenant.jobRecord(id);
+    write(`job ${id}`, `${id}.json`, JSON.stringify(job, null, 2));
+    const errorsFile = write(`job ${id} errors`, `${id}.errors.json`, JSON.stringify(await tenant.jobErrorRecords(id), null, 2));
+    jobConnection.set(errorsFile, { id: typeof job.connection_id === 'string' ? job.connection_id : null, name: typeof job.connection === 'string' ? job.connection : null });
+  }
+  const byName = new Map([...jobConnection].map(([file, c]) => [sources.find((s) => s.path === file)!.name, c]));
+  return {
+    sources,
+    join: (event) => {
+      const c = byName.get(event.source.file);
+      return c && !event.connection && !event.connectionId ? { ...event, connection: c.name, connectionId: c.id } : event;
+    },
+    cleanup: () => rmSync(dir, { recursive: true, force: true }),
+  };
+}
+
+/** --confirm: each candidate's live classification, from the same observe + classify as repair (one lookup per user). */
+async function confirmFindings(ctx: Context, findings: readonly Finding[], connectionFlag: string | undefined): Promise<Confirmations> {
+  const tenant = await ctx.tenant();
+  const connection = await resolveConnection(tenant, connectionFlag, null);
+  const out = new Map<string, { classification: string; reason: string }>();
+  for (const f of findings) {
+    const observed = await observe(tenant, f.email, connection, toEvidence(f));
+    const c = classify(observed);
+    out.set(f.email, { classification: c.classification, reason: c.reason });
+  }
+  return out;
 }
 
 function parallelPlan() {
