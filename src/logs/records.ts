@@ -1,7 +1,7 @@
-import { DateTime } from 'luxon';
 import { findEmail, normalizeEmail } from './email.js';
 import { findMarkers, normalizeCode } from './markers.js';
 import type { LogEvent, LogFormat, SourceRef } from './types.js';
+import { asObj, cap, status, str, toUtc, type Obj } from './values.js';
 
 export interface RecordContext {
   inArray: boolean;
@@ -12,10 +12,7 @@ export interface RecordResult {
   events: LogEvent[];
 }
 
-type Obj = Record<string, unknown>;
 type Reader = (o: Obj, source: SourceRef, ctx: RecordContext) => RecordResult | null;
-
-export const MAX_DESCRIPTION = 2000;
 
 /**
  * Turns one parsed JSON record into normalized events, or null when it is no known Auth0 log shape.
@@ -291,56 +288,4 @@ function parseDetails(v: unknown): { obj: Obj | null; text: string | null } {
     }
   }
   return { obj: null, text: t || null };
-}
-
-const PARSERS = [
-  (s: string, o: { zone: string }) => DateTime.fromISO(s, o),
-  (s: string, o: { zone: string }) => DateTime.fromRFC2822(s, o),
-  (s: string, o: { zone: string }) => DateTime.fromHTTP(s, o),
-  (s: string, o: { zone: string }) => DateTime.fromSQL(s, o),
-];
-
-/**
- * Any time-like value to a UTC DateTime: ISO 8601 (no offset means UTC), RFC 2822/HTTP dates,
- * epoch numbers (below 1e11 taken as seconds, else ms), numeric strings, and `{ $date: ... }`.
- */
-export function toUtc(v: unknown): DateTime | null {
-  let dt: DateTime | null = null;
-  if (typeof v === 'number' && Number.isFinite(v)) {
-    dt = DateTime.fromMillis(Math.abs(v) < 1e11 ? v * 1000 : v, { zone: 'utc' });
-  } else if (typeof v === 'string') {
-    const s = v.trim();
-    if (/^-?\d{9,16}(\.\d+)?$/.test(s)) return toUtc(Number(s));
-    const opts = { zone: 'utc' };
-    for (const parse of PARSERS) {
-      dt = parse(s, opts);
-      if (dt.isValid) break;
-    }
-  } else {
-    const o = asObj(v);
-    if (o && '$date' in o) return toUtc(o.$date);
-    if (o && '$numberLong' in o) return toUtc(o.$numberLong);
-  }
-  return dt?.isValid ? dt.toUTC() : null;
-}
-
-function asObj(v: unknown): Obj | null {
-  return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Obj) : null;
-}
-
-/** A non-empty trimmed string (numbers are stringified); null for anything else. */
-function str(v: unknown): string | null {
-  if (typeof v === 'number' && Number.isFinite(v)) return String(v);
-  if (typeof v !== 'string') return null;
-  const t = v.trim();
-  return t === '' ? null : t;
-}
-
-function status(v: unknown): number | null {
-  const n = typeof v === 'string' ? Number(v.trim()) : v;
-  return typeof n === 'number' && Number.isInteger(n) && n >= 100 && n <= 599 ? n : null;
-}
-
-export function cap(s: string): string {
-  return s.length > MAX_DESCRIPTION ? s.slice(0, MAX_DESCRIPTION) : s;
 }

@@ -1,6 +1,6 @@
 import { findEmail } from './email.js';
 import { findMarkers } from './markers.js';
-import { cap, toUtc } from './records.js';
+import { cap, toUtc } from './values.js';
 import type { LogEvent, SourceRef } from './types.js';
 
 // "2024-05-02T10:31:07.412Z", "2024-05-02 10:31:07", with an optional offset, optionally in [brackets].

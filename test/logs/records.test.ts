@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { MARKER_PREFILTER } from '../../src/logs/markers.js';
-import { recordToEvents, toUtc } from '../../src/logs/records.js';
+import { recordToEvents } from '../../src/logs/records.js';
+import { toUtc } from '../../src/logs/values.js';
 import type { LogEvent } from '../../src/logs/types.js';
 
 const src = { file: 'logs.json', line: 7 };
