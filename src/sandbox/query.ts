@@ -2,9 +2,14 @@ import { ApiError } from './contract.js';
 
 /**
  * The Lucene subset Auth0 accepts in `q` (user search v3 and log search): `field:value`,
- * `field:"quoted"`, wildcards, ranges `[A TO B]` / `{A TO B}`, `_exists_:field`, `AND`, `OR`, `NOT`
- * and parentheses; user search also takes free-text terms (`jane`, `"jane doe"`) and wildcards only
- * as a prefix (`jane*`) or a suffix of at least 3 characters (`*@acme.com`), as Auth0 documents.
+ * `field:"quoted"`, bare terms (`jane`, `"jane doe"`), wildcards, ranges `[A TO B]` / `{A TO B}`,
+ * `_exists_:field`, `AND`, `OR`, `NOT` and parentheses.
+ * - User search: a bare term searches the normalized fields; wildcards only as a prefix (`jane*`) or
+ *   a suffix of at least 3 characters (`*@acme.com`).
+ * - Log search (docs-v2 `log-search-query-syntax.mdx`): every field is case-sensitive and not
+ *   tokenized; a bare term matches the whole value of one of `user_name`, `connection`,
+ *   `client_name`, `type`, `ip`, `log_id`, `description`; `details.<path>` is searchable; `*` as a
+ *   prefix search (`type:s*`) or with at least 3 literal characters (`*already*`), `?` not supported.
  * Anything else is a 400, so a test never passes on a query Auth0 would reject.
  */
 export type QueryDomain = 'users' | 'logs';
@@ -13,7 +18,7 @@ export type QueryNode =
   | { kind: 'and' | 'or'; left: QueryNode; right: QueryNode }
   | { kind: 'not'; operand: QueryNode }
   | { kind: 'term'; field: string; value: string; wildcard: boolean }
-  /** A term without a field (user search): matched against the normalized fields. */
+  /** A term without a field: user search matches it against the normalized fields, log search against the bare-term fields. */
   | { kind: 'text'; value: string; wildcard: boolean }
   | { kind: 'range'; field: string; from?: string; to?: string; fromInclusive: boolean; toInclusive: boolean }
   | { kind: 'exists'; field: string };
@@ -62,6 +67,8 @@ export function compileQuery(q: string, domain: QueryDomain): CompiledQuery {
 
 /** Normalized user fields: what a free-text term searches. */
 const FREE_TEXT_FIELDS = ['email', 'name', 'given_name', 'family_name', 'nickname'];
+/** The log fields a bare term is searched against (docs-v2 `log-search-query-syntax.mdx`, "Fields searchable against bare terms"). */
+export const LOG_BARE_TERM_FIELDS = ['user_name', 'connection', 'client_name', 'type', 'ip', 'log_id', 'description'];
 /** The least literal characters after a leading `*` (Auth0: `name:*usa` is allowed, `name:*sa` is not). */
 const MIN_SUFFIX_LITERAL = 3;
 
@@ -196,7 +203,6 @@ class Parser {
     const q = this.q;
     const bare = /^[^\s()]+/.exec(q.slice(start))?.[0] ?? q.slice(start, start + 1);
     if (/^(&&|\|\||[-+!])/.test(bare)) throw invalid(`Unsupported query syntax "${bare}": use AND, OR and NOT`);
-    if (this.domain !== 'users') throw invalid(`Unsupported query syntax "${bare}": free-text search is not supported in log search, use field:value`);
     if (q[start] === '"') {
       let value = '';
       let i = start + 1;
@@ -246,12 +252,23 @@ class Parser {
       if (USER_FIELDS.has(field) || /^(app_metadata|user_metadata)\.[^.]/.test(field)) return;
       throw invalid(`Unsupported query field "${field}" for users (supported: ${[...USER_FIELDS].join(', ')}, app_metadata.*, user_metadata.*)`);
     }
-    if (!LOG_FIELDS.has(field)) throw invalid(`Unsupported query field "${field}" for logs (supported: ${[...LOG_FIELDS].join(', ')})`);
+    // `details.request.channel:"x"` is searchable; a bare `details:` is not (docs-v2 log-search-query-syntax.mdx, Limitations).
+    if (LOG_FIELDS.has(field) || /^details\.[^.]/.test(field)) return;
+    throw invalid(`Unsupported query field "${field}" for logs (supported: ${[...LOG_FIELDS].join(', ')}, details.*)`);
   }
 
-  /** User search v3: `*` as a prefix search (`jane*`) or a suffix search with at least 3 literal characters (`*@acme.com`). */
+  /**
+   * User search v3: `*` as a prefix search (`jane*`) or a suffix search with at least 3 literal characters (`*@acme.com`).
+   * Log search: `*` as a prefix search (`type:s*`); any other use needs at least 3 literal characters
+   * (`*already*`, `jane*smith`); `?` is not supported.
+   */
   private checkWildcard(field: string | undefined, value: string): void {
-    if (this.domain === 'logs') return;
+    if (this.domain === 'logs') {
+      if (value.includes('?')) throw invalid(`Unsupported wildcard "${value}": log search does not support ?`);
+      if (/^[^*]+\*$/.test(value)) return;
+      if (value.replace(/\*/g, '').length >= MIN_SUFFIX_LITERAL) return;
+      throw invalid(`Unsupported wildcard "${value}": log search supports a trailing * (prefix) or wildcards around at least ${MIN_SUFFIX_LITERAL} literal characters`);
+    }
     if (field?.startsWith('user_metadata.')) throw invalid('Wildcard searches are not available on user_metadata fields');
     if (/^[^*?]+\*$/.test(value)) return;
     if (/^\*[^*?]+$/.test(value)) {
@@ -289,7 +306,7 @@ function compile(node: QueryNode, domain: QueryDomain): Test {
     case 'term':
       return compileTerm(node.field, node.value, node.wildcard, domain === 'users' && NORMALIZED_USER_FIELDS.has(node.field));
     case 'text':
-      return compileText(node.value, node.wildcard);
+      return domain === 'logs' ? compileLogText(node.value, node.wildcard) : compileText(node.value, node.wildcard);
     case 'range':
       return compileRange(node);
   }
@@ -326,6 +343,18 @@ function compileText(value: string, wildcard: boolean): Test {
     return false;
   };
   return (rec) => readers.some((read) => read(rec).some((v) => matches(String(v).toLowerCase())));
+}
+
+/**
+ * A bare term in log search: log fields are not tokenized and are case-sensitive, so it matches when
+ * one of the bare-term fields equals it (a quoted phrase: the whole phrase) or matches its wildcard.
+ */
+function compileLogText(value: string, wildcard: boolean): Test {
+  return compileOneOf(LOG_BARE_TERM_FIELDS.map((f) => compileTerm(f, value, wildcard, false)));
+}
+
+function compileOneOf(tests: Test[]): Test {
+  return (rec) => tests.some((t) => t(rec));
 }
 
 function words(s: string): string[] {

@@ -469,7 +469,7 @@ describe('end-user simulation', () => {
   it('signup for a ghost: 400 user_exists (Authentication API body) and an fs "The user already exists." log', async () => {
     const res = await sb().control.endUser('signup', { email: 'jane.doe@acme.com', password: 'Whatever-1!' });
     expect(res).toEqual({ status: 400, body: { name: 'BadRequestError', code: 'user_exists', description: 'The user already exists.', statusCode: 400 } });
-    const page = await sb().mgmt.logs.list({ search: 'type:fs AND user_name:"jane.doe@acme.com"' });
+    const page = await sb().mgmt.logs.list({}, { queryParams: { q: 'type:fs AND user_name:"jane.doe@acme.com"' } });
     expect(page.data).toHaveLength(2); // the preloaded one and this one
     expect(page.data[0]).toMatchObject({ type: 'fs', description: 'The user already exists.', connection: 'legacy-db', connection_id: LEGACY_DB, user_id: '' });
     expect(Date.parse(page.data[0]!.date as string)).toBeGreaterThan(Date.parse('2025-01-01')); // newest first

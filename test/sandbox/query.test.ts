@@ -159,12 +159,32 @@ describe('log search queries', () => {
     expect(logs('date:[2024-05-01T00:00:00Z TO 2024-05-02T10:35:03.118Z]').test(fsLog)).toBe(true);
   });
 
-  it('log search keeps requiring field:value (no free text)', () => {
-    expect(rejection(() => logs('exists')).message).toBe('Unsupported query syntax "exists": free-text search is not supported in log search, use field:value');
+  it('bare terms match the whole value of a bare-term field (user_name, connection, client_name, type, ip, log_id, description), case-sensitively', () => {
+    const rec = { ...fsLog, client_name: 'Acme Portal', ip: '203.0.113.21', user_id: 'auth0|x', connection_id: 'con_1' };
+    for (const q of ['fs', 'legacy-db', 'jane.doe@acme.com', '"Acme Portal"', '203.0.113.21', fsLog.log_id, '"The user already exists."', '*already*', 'jane*', 'fs AND legacy-db', '(fs OR s) AND NOT "Acme Web"']) {
+      expect(logs(q).test(rec), q).toBe(true);
+    }
+    for (const q of ['FS', 'already', 'Acme', '"acme portal"', 'auth0|x', 'con_1', 'Jane.Doe@acme.com', 'NOT fs']) {
+      expect(logs(q).test(rec), q).toBe(false);
+    }
+    expect(logs('*already*').node).toEqual({ kind: 'text', value: '*already*', wildcard: true });
   });
 
-  it('rejects fields Auth0 does not index for logs and malformed ranges', () => {
-    expect(rejection(() => logs('details.error:"x"')).message).toMatch(/^Unsupported query field "details.error" for logs/);
+  it('wildcards as Auth0 documents them for logs: a prefix, or at least 3 literal characters; ? is not supported', () => {
+    expect(logs('type:s*').test({ ...fsLog, type: 'sapi' })).toBe(true);
+    expect(logs('user_name:jane*com').test(fsLog)).toBe(true);
+    expect(rejection(() => logs('user_name:*om')).message).toMatch(/^Unsupported wildcard "\*om"/);
+    expect(rejection(() => logs('*om')).message).toMatch(/^Unsupported wildcard "\*om"/);
+    expect(rejection(() => logs('type:f?')).message).toBe('Unsupported wildcard "f?": log search does not support ?');
+  });
+
+  it('details.<path> is searchable; other fields Auth0 does not index for logs and malformed ranges are rejected', () => {
+    const rec = { ...fsLog, details: { request: { channel: 'https://manage.auth0.com/' }, error: { message: 'boom' } } };
+    expect(logs('details.request.channel:"https://manage.auth0.com/"').test(rec)).toBe(true);
+    expect(logs('details.error.message:boom').test(rec)).toBe(true);
+    expect(logs('details.error.message:boom').test(fsLog)).toBe(false);
+    expect(rejection(() => logs('details:"x"')).message).toMatch(/^Unsupported query field "details" for logs/);
+    expect(rejection(() => logs('user_email:"x"')).message).toMatch(/^Unsupported query field "user_email" for logs/);
     expect(rejection(() => logs('date:[soon TO *]')).message).toBe('Unsupported query syntax: "soon" is not a date in the date range');
     expect(rejection(() => logs('date:[2024-05-01]')).message).toBe('Unsupported query syntax: a range looks like date:[A TO B]');
     expect(rejection(() => logs('   ')).message).toBe('Query validation error: the query is empty');

@@ -105,7 +105,7 @@ describe('logs', () => {
     expect((await h.call('GET', '/api/v2/logs', { query: { from: ids[0]!, take: '101' } })).status).toBe(400);
   });
 
-  it('search mode: newest first by default, q or the SDK\'s search param, include_totals, sort and the 1000 window', async () => {
+  it('search mode: newest first by default, q (search= is 400), include_totals (total = the page count), sort and the 1000 window', async () => {
     const h = harness();
     for (const type of ['s', 'fs', 'fp', 'fs']) {
       h.tenant.addLog({ type, description: type === 'fs' ? 'The user already exists.' : 'x' });
@@ -115,14 +115,19 @@ describe('logs', () => {
     expect((newest.body as any[]).map((l) => l.type)).toEqual(['fs', 'fp', 'fs', 's']);
     const oldest = await h.call('GET', '/api/v2/logs', { query: { sort: 'date:1', per_page: '2' } });
     expect((oldest.body as any[]).map((l) => l.type)).toEqual(['s', 'fs']);
-    const sdk = await h.call('GET', '/api/v2/logs', { query: { page: '0', per_page: '50', include_totals: 'true', search: 'type:fs' } });
+    const sdk = await h.call('GET', '/api/v2/logs', { query: { page: '0', per_page: '50', include_totals: 'true', q: 'type:fs' } });
     expect(bodyOf(sdk)).toMatchObject({ start: 0, limit: 50, length: 2, total: 2 });
     expect(bodyOf(sdk).logs.every((l: any) => l.type === 'fs')).toBe(true);
+    const paged = await h.call('GET', '/api/v2/logs', { query: { per_page: '3', include_totals: 'true' } });
+    expect(bodyOf(paged)).toMatchObject({ start: 0, limit: 3, length: 3, total: 3 });
+    const searchParam = await h.call('GET', '/api/v2/logs', { query: { page: '0', per_page: '50', include_totals: 'true', search: 'type:fs' } });
+    expect(searchParam).toEqual({ status: 400, body: { statusCode: 400, error: 'Bad Request', message: "Query validation error: 'Additional properties not allowed: search'", errorCode: 'invalid_query_string' } });
     expect(bodyOf(await h.call('GET', '/api/v2/logs', { query: { q: 'type:fp' } }))).toHaveLength(1);
     const window = await h.call('GET', '/api/v2/logs', { query: { page: '10', per_page: '100' } });
     expect(window).toEqual({ status: 400, body: { statusCode: 400, error: 'Bad Request', message: 'You can only page through the first 1000 records.' } });
     expect(bodyOf(await h.call('GET', '/api/v2/logs', { query: { per_page: '101' } })).message).toBe("Query validation error: 'Number is too large (101 > 100)' on property per_page");
-    expect(bodyOf(await h.call('GET', '/api/v2/logs', { query: { q: 'nonsense' } })).errorCode).toBe('invalid_query_string');
+    expect(bodyOf(await h.call('GET', '/api/v2/logs', { query: { q: 'nonsense' } }))).toEqual([]); // a bare term that matches nothing
+    expect(bodyOf(await h.call('GET', '/api/v2/logs', { query: { q: 'nonsense:x' } })).errorCode).toBe('invalid_query_string');
   });
 });
 
