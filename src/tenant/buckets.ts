@@ -4,39 +4,54 @@ import { InterruptedError } from '../errors.js';
  * What unstick knows of the tenant's rate-limit buckets, learned from each response's
  * `x-ratelimit-limit/remaining/reset` headers. Auth0 evaluates a global limit and then per-endpoint
  * groups (user reads, user writes, user deletes, logs, connections, "all other endpoints"), and its
- * headers describe the bucket a request drew from that is closer to empty. So requests are keyed
- * by endpoint group, each group paced on its own headers, until a 429 says the *global* limit was
+ * headers describe the bucket a request drew from that is closer to empty. So requests are keyed by
+ * endpoint group, each group paced on its own answers, until a 429 says the *global* limit was
  * reached: from then on the whole tenant is paced as one bucket.
  *
- * A bucket with tokens lets requests through (counting them down); an empty one holds them until its
- * reset, then lets one through as a probe whose answer says how many may follow.
+ * Each bucket is modelled as a token bucket: the last answer's `remaining` at its time, the requests
+ * sent since, and a refill rate learned from how `remaining` rises between answers (the reset header
+ * only has a one-second resolution, so waiting for it would cap a 100/s bucket at about its burst
+ * per second). A bucket it knows nothing about gets one request first. A 429 means the model was
+ * wrong: the rate is lowered, and after repeated 429s that bucket never sends before its reset
+ * header again (a fixed-window limit behaves that way).
  */
 interface Bucket {
-  /** null: not known yet (one request at a time finds out); Infinity: the endpoint sends no limits. */
+  /** null: nothing known yet; Infinity: the endpoint sends no limits. */
   remaining: number | null;
-  /** ms epoch when the bucket gets tokens again. */
+  /** When the answer that said `remaining` came (ms epoch), and which request it answered. */
+  observedAt: number;
+  observedSeq: number;
+  /** ms epoch of the header's reset (the next refill, to the second). */
   resetAt: number;
   limit: number | null;
+  /** Learned refill, tokens per ms; null until measured. */
+  rate: number | null;
+  /** After a 429: never send before the reset header says. */
+  trustReset: boolean;
   /** A probe is out since this time (ms epoch); null when none is. */
   probeSince: number | null;
+  sample: { at: number; seq: number; remaining: number } | null;
   waiters: Set<() => void>;
   taken: number;
   limited: number;
-  /** Requests sent from this bucket (a request's number is `sent` when it was let through). */
   sent: number;
-  /** The number of the latest request whose answer was applied: older answers arrive late and say less. */
-  applied: number;
 }
 
 export interface BucketView {
   remaining: number | null;
   resetAt: number;
   limit: number | null;
+  /** Learned refill rate, requests per second. */
+  perSecond: number | null;
   taken: number;
   limited: number;
 }
 
 const PROBE_TIMEOUT_MS = 2000;
+/** Send against 95 % of the learned rate: a little slack for clock and rounding error. */
+const RATE_MARGIN = 0.95;
+/** Shortest span between two answers that a rate is measured over. */
+const SAMPLE_MIN_MS = 250;
 
 export class RateBuckets {
   private readonly buckets = new Map<string, Bucket>();
@@ -58,52 +73,66 @@ export class RateBuckets {
     const started = this.now();
     for (;;) {
       if (signal?.aborted) throw new InterruptedError();
-      if (b.remaining !== null && b.remaining > 0) {
-        b.remaining--;
-        b.taken++;
-        return { waited: this.now() - started, seq: ++b.sent };
-      }
       const now = this.now();
-      const probeStale = b.probeSince !== null && now - b.probeSince > PROBE_TIMEOUT_MS;
-      // An unknown bucket sends one request first: its answer says how many may follow (a free
-      // tenant's burst is 2, so a pool of workers must not open with a volley).
-      if ((b.remaining === null || now >= b.resetAt) && (b.probeSince === null || probeStale)) {
-        b.probeSince = now;
-        b.taken++;
-        return { waited: this.now() - started, seq: ++b.sent };
+      const probeFree = b.probeSince === null || now - b.probeSince > PROBE_TIMEOUT_MS;
+      let wait: number;
+      if (b.remaining === null) {
+        // Nothing known: one request finds out.
+        if (probeFree) return this.send(b, started, true);
+        wait = PROBE_TIMEOUT_MS;
+      } else {
+        const available = this.estimate(b, now);
+        if (available >= 1) return this.send(b, started, false);
+        const untilReset = b.resetAt - now;
+        if (b.trustReset || b.rate === null) {
+          // Empty, refill unknown (or untrusted): wait for the reset header, then one probe.
+          if (untilReset <= 0 && probeFree) return this.send(b, started, true);
+          wait = untilReset > 0 ? untilReset : PROBE_TIMEOUT_MS;
+        } else wait = (1 - available) / (b.rate * RATE_MARGIN);
       }
-      const until = b.probeSince === null && b.remaining !== null ? b.resetAt - now : PROBE_TIMEOUT_MS;
-      await this.sleepOrWake(b, Math.max(1, until) + Math.round(this.random() * 20), signal);
+      await this.sleepOrWake(b, Math.max(1, Math.ceil(wait)) + Math.round(this.random() * 5), signal);
     }
   }
 
   /**
    * Learns from the answer to request `seq`; `globalLimited` when a 429 said the tenant-wide limit
-   * was reached. Answers arrive out of order: one older than the latest applied is ignored, and the
-   * requests sent after `seq` are counted against what its headers say is left.
+   * was reached. Answers arrive out of order: one older than the latest applied is ignored.
    */
   observe(key: string, headers: Headers, status: number, globalLimited = false, seq = Number.MAX_SAFE_INTEGER): void {
-    if (status === 429 && globalLimited && !this.globalBinding) {
+    // The first global 429 comes from pacing groups that share one bucket: not a wrong model.
+    const switching = status === 429 && globalLimited && !this.globalBinding;
+    if (switching) {
       this.globalBinding = true;
       key = 'global';
       seq = Number.MAX_SAFE_INTEGER;
     }
     const b = this.bucket(key);
+    const now = this.now();
     b.probeSince = null;
-    if (status === 429) b.limited++;
-    if (seq !== Number.MAX_SAFE_INTEGER && seq < b.applied) return this.wake(b);
-    const after = seq === Number.MAX_SAFE_INTEGER ? 0 : Math.max(0, b.sent - seq);
-    if (seq !== Number.MAX_SAFE_INTEGER) b.applied = seq;
+    const fresh = seq === Number.MAX_SAFE_INTEGER ? b.sent : seq;
+    if (status === 429) {
+      b.limited++;
+      if (b.rate !== null) b.rate *= 0.8;
+      // Repeated 429s mean the refill model does not fit (a fixed window): trust only the reset header.
+      if (!switching && b.limited >= 3) b.trustReset = true;
+    }
     const remaining = Number(headers.get('x-ratelimit-remaining'));
     const reset = Number(headers.get('x-ratelimit-reset'));
     const limit = Number(headers.get('x-ratelimit-limit'));
     if (headers.has('x-ratelimit-remaining') && Number.isFinite(remaining)) {
-      b.remaining = status === 429 ? 0 : Math.max(0, remaining - after);
-      b.resetAt = Number.isFinite(reset) && reset > 0 ? reset * 1000 : this.now() + 1000;
+      if (fresh < b.observedSeq) return this.wake(b);
       if (Number.isFinite(limit) && limit > 0) b.limit = limit;
+      const left = status === 429 ? 0 : remaining;
+      if (status !== 429) this.learnRate(b, now, fresh, left);
+      b.remaining = left;
+      b.observedAt = now;
+      b.observedSeq = fresh;
+      b.resetAt = Number.isFinite(reset) && reset > 0 ? reset * 1000 : now + 1000;
     } else if (status === 429) {
       b.remaining = 0;
-      b.resetAt = this.now() + 1000;
+      b.observedAt = now;
+      b.observedSeq = fresh;
+      b.resetAt = now + 1000;
     } else if (b.remaining === null) {
       b.remaining = Infinity; // no rate-limit headers on this endpoint: nothing to pace
     }
@@ -122,18 +151,72 @@ export class RateBuckets {
     return Math.max(0, this.bucket(key).resetAt - this.now());
   }
 
+  /** Each bucket as unstick sees it now (`remaining`: the estimate, after the requests sent since the last answer). */
   view(): Record<string, BucketView> {
-    return Object.fromEntries([...this.buckets].map(([k, b]) => [k, { remaining: b.remaining, resetAt: b.resetAt, limit: b.limit, taken: b.taken, limited: b.limited }]));
+    const now = this.now();
+    const left = (b: Bucket) => (b.remaining === null || b.remaining === Infinity ? b.remaining : Math.max(0, Math.floor(this.estimate(b, now))));
+    return Object.fromEntries(
+      [...this.buckets].map(([k, b]) => [k, { remaining: left(b), resetAt: b.resetAt, limit: b.limit, perSecond: b.rate === null ? null : Math.round(b.rate * 10_000) / 10, taken: b.taken, limited: b.limited }]),
+    );
   }
 
   get global(): boolean {
     return this.globalBinding;
   }
 
+  /** Tokens the bucket should hold now: the last answer's, plus the refill since, less what was sent after it. */
+  private estimate(b: Bucket, now: number): number {
+    const base = b.remaining ?? 0;
+    if (base === Infinity) return Infinity;
+    const refill = b.rate !== null && !b.trustReset ? b.rate * RATE_MARGIN * (now - b.observedAt) : 0;
+    const full = b.limit ?? Infinity;
+    return Math.min(full, base + refill) - (b.sent - b.observedSeq);
+  }
+
+  /**
+   * Refill measured between two answers: what `remaining` rose by, plus the requests sent in between.
+   * When the later answer shows the bucket full, the refill was capped: the result is only a lower bound.
+   */
+  private learnRate(b: Bucket, now: number, seq: number, remaining: number): void {
+    const s = b.sample;
+    if (!s || now - s.at < SAMPLE_MIN_MS) {
+      if (!s) b.sample = { at: now, seq, remaining };
+      return;
+    }
+    const refilled = remaining - s.remaining + (seq - s.seq);
+    const rate = refilled / (now - s.at);
+    const capped = b.limit !== null && remaining >= b.limit - 1;
+    if (rate > 0) {
+      if (capped) b.rate = Math.max(b.rate ?? 0, rate);
+      else b.rate = b.rate === null ? rate : 0.6 * b.rate + 0.4 * rate;
+    }
+    b.sample = { at: now, seq, remaining };
+  }
+
+  private send(b: Bucket, started: number, probe: boolean): { waited: number; seq: number } {
+    if (probe) b.probeSince = this.now();
+    b.taken++;
+    return { waited: this.now() - started, seq: ++b.sent };
+  }
+
   private bucket(key: string): Bucket {
     let b = this.buckets.get(key);
     if (!b) {
-      b = { remaining: null, resetAt: 0, limit: null, probeSince: null, waiters: new Set(), taken: 0, limited: 0, sent: 0, applied: 0 };
+      b = {
+        remaining: null,
+        observedAt: 0,
+        observedSeq: 0,
+        resetAt: 0,
+        limit: null,
+        rate: null,
+        trustReset: false,
+        probeSince: null,
+        sample: null,
+        waiters: new Set(),
+        taken: 0,
+        limited: 0,
+        sent: 0,
+      };
       this.buckets.set(key, b);
     }
     return b;
@@ -162,7 +245,11 @@ export class RateBuckets {
   }
 }
 
-/** Auth0's Management API endpoint groups (docs-v2 rate-limit configurations), by method and path. */
+/**
+ * Auth0's Management API endpoint groups (docs-v2 rate-limit configurations), by method and path.
+ * "Write Users DELETE" links to Delete a User only; Delete a Connection User is among "all other
+ * endpoints" (the sandbox's self-service preset reads the page the same way).
+ */
 export function auth0Group(method: string, url: URL): string {
   const p = url.pathname;
   if (p === '/oauth/token') return 'token';
@@ -171,7 +258,6 @@ export function auth0Group(method: string, url: URL): string {
     if (method === 'DELETE') return 'delete-users';
     return 'write-users';
   }
-  if (/^\/api\/v2\/connections\/[^/]+\/users$/.test(p) && method === 'DELETE') return 'delete-users';
   if (p.startsWith('/api/v2/logs')) return 'read-logs';
   if (p.startsWith('/api/v2/connections') && method === 'GET') return 'read-connections';
   return 'other';

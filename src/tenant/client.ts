@@ -18,9 +18,20 @@ export interface OpenTenantOptions {
 /** The tenant through the official SDK, with unstick's pacer as its fetch and the SDK's own retries off. */
 export function openTenant(config: TenantConfig, options: OpenTenantOptions = {}): TenantApi & { pacer: Pacer } {
   const pacer = options.pacer ?? new Pacer({ ...options.pacing, ...(options.signal ? { signal: options.signal } : {}) });
+  // The SDK fetches the token itself; its answer says which scopes the token carries (doctor shows them).
+  let tokenScopes: string[] | null = config.auth.kind === 'token' ? scopesOfJwt(config.auth.token) : null;
+  const paced = pacer.wrap(options.fetch ?? fetch);
+  const watched: typeof fetch = async (input, init) => {
+    const response = await paced(input, init);
+    if (response.ok && new URL(input instanceof Request ? input.url : String(input)).pathname === '/oauth/token') {
+      const body = (await response.clone().json().catch(() => null)) as { scope?: unknown } | null;
+      if (typeof body?.scope === 'string') tokenScopes = body.scope.split(' ').filter(Boolean);
+    }
+    return response;
+  };
   const base = {
     domain: config.domain,
-    fetch: pacer.wrap(options.fetch ?? fetch),
+    fetch: watched,
     maxRetries: 0,
     timeoutInSeconds: options.timeoutSeconds ?? 60,
   };
@@ -134,6 +145,23 @@ export function openTenant(config: TenantConfig, options: OpenTenantOptions = {}
         return logRecords(page.response);
       }),
 
+    connectionOptions: (connectionId) =>
+      notFoundAsNull(`read connection ${connectionId}`, async () => {
+        const c = (await sdk.connections.get(connectionId, {}, request)) as unknown as Record<string, unknown>;
+        return isObject(c.options) ? c.options : {};
+      }),
+
+    replaceConnectionOptions: (connectionId, next) =>
+      call(`update connection ${connectionId}`, async () => {
+        const c = (await sdk.connections.update(connectionId, { options: next } as never, request)) as unknown as Record<string, unknown>;
+        return isObject(c.options) ? c.options : {};
+      }),
+
+    grantedScopes: async () => {
+      if (tokenScopes === null && config.auth.kind === 'client-credentials') await call('read the connections', async () => void (await sdk.connections.list({ take: 1 } as never, request)));
+      return tokenScopes;
+    },
+
     jobRecord: (jobId) => call(`read job ${jobId}`, async () => (await sdk.jobs.get(jobId, request)) as unknown as Record<string, unknown>),
 
     jobErrorRecords: (jobId) => call(`read the errors of job ${jobId}`, async () => ((await sdk.jobs.errors.get(jobId, request)) as unknown) ?? []),
@@ -177,6 +205,16 @@ function toJob(raw: Record<string, unknown>): ImportJob {
     summary: s ? { inserted: Number(s.inserted ?? 0), updated: Number(s.updated ?? 0), failed: Number(s.failed ?? 0), total: Number(s.total ?? 0) } : null,
     statusDetails: typeof raw.status_details === 'string' ? raw.status_details : null,
   };
+}
+
+/** The `scope` claim of a JWT access token, without verifying it (it only says what the token claims). */
+function scopesOfJwt(token: string): string[] | null {
+  try {
+    const payload = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')) as { scope?: unknown };
+    return typeof payload.scope === 'string' ? payload.scope.split(' ').filter(Boolean) : null;
+  } catch {
+    return null;
+  }
 }
 
 /** A logs answer is an array (checkpoint, or no totals) or `{logs: [...]}`; the SDK's Page reads only the latter. */

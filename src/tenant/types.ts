@@ -70,6 +70,12 @@ export interface TenantApi {
   searchLogs(q: string, options?: { perPage?: number; sort?: string }): Promise<TenantLogRecord[]>;
   /** Checkpoint paging: up to `take` (≤ 100) records with a log_id after `from`, oldest first. */
   logsAfter(from: string, take?: number): Promise<TenantLogRecord[]>;
+  /** The connection's whole `options` object as Auth0 returns it (null when there is no such connection). */
+  connectionOptions(connectionId: string): Promise<Record<string, unknown> | null>;
+  /** PATCH the connection with this **whole** options object (Auth0 replaces options entirely); returns what Auth0 answered. */
+  replaceConnectionOptions(connectionId: string, options: Record<string, unknown>): Promise<Record<string, unknown>>;
+  /** The scopes the Management API token carries, as the token endpoint (or the token itself) says; null when unknown. */
+  grantedScopes(): Promise<string[] | null>;
   /** An import job's status record as Auth0 returns it (for diagnose --job). */
   jobRecord(jobId: string): Promise<Record<string, unknown>>;
   /** An import job's error report as Auth0 returns it: an array, the job object, or [] for none. */

@@ -11,7 +11,7 @@ describe('rate-limit buckets learned from headers', () => {
     expect(g('GET', '/api/v2/users/auth0%7C1')).toBe('read-users');
     expect(g('PATCH', '/api/v2/users/auth0%7C1')).toBe('write-users');
     expect(g('DELETE', '/api/v2/users/auth0%7C1')).toBe('delete-users');
-    expect(g('DELETE', '/api/v2/connections/con_1/users')).toBe('delete-users');
+    expect(g('DELETE', '/api/v2/connections/con_1/users')).toBe('other');
     expect(g('GET', '/api/v2/logs')).toBe('read-logs');
     expect(g('GET', '/api/v2/connections')).toBe('read-connections');
     expect(g('POST', '/api/v2/tickets/password-change')).toBe('other');
