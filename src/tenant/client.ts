@@ -1,5 +1,5 @@
 import { ManagementClient } from 'auth0';
-import { InterruptedError } from '../errors.js';
+import { InterruptedError, TenantUnreachableError } from '../errors.js';
 import type { TenantConfig } from './config.js';
 import { fromManagementError, TenantApiError } from './errors.js';
 import { Pacer, type PacerOptions } from './pacer.js';
@@ -145,6 +145,30 @@ export function openTenant(config: TenantConfig, options: OpenTenantOptions = {}
         return logRecords(page.response);
       }),
 
+    createExportJob: ({ connectionId, format, fields }) =>
+      call(
+        'create a users export job',
+        async () => toJob((await sdk.jobs.usersExports.create({ connection_id: connectionId, format, fields } as never, request)) as unknown as Record<string, unknown>),
+        true,
+      ),
+
+    downloadExport: async (location) => {
+      let response: Response;
+      try {
+        // Not through the SDK or the pacer: another host, and a signed URL must not get the bearer token.
+        response = await (options.fetch ?? fetch)(location, options.signal ? { signal: options.signal } : {});
+      } catch (err) {
+        if (options.signal?.aborted) throw new InterruptedError();
+        throw new TenantUnreachableError(`download the users export: ${new URL(location).host} cannot be reached (${(err as Error).message})`, { cause: err });
+      }
+      if (response.status === 403 || response.status === 410) {
+        await response.body?.cancel();
+        return 'expired';
+      }
+      if (!response.ok) throw new TenantApiError(`download the users export: ${new URL(location).host} answered ${response.status}`, response.status, null, false);
+      return Buffer.from(await response.arrayBuffer());
+    },
+
     connectionOptions: (connectionId) =>
       notFoundAsNull(`read connection ${connectionId}`, async () => {
         const c = (await sdk.connections.get(connectionId, {}, request)) as unknown as Record<string, unknown>;
@@ -202,6 +226,7 @@ function toJob(raw: Record<string, unknown>): ImportJob {
     id: String(raw.id ?? ''),
     status: String(raw.status ?? ''),
     connectionId: typeof raw.connection_id === 'string' ? raw.connection_id : null,
+    location: typeof raw.location === 'string' ? raw.location : null,
     summary: s ? { inserted: Number(s.inserted ?? 0), updated: Number(s.updated ?? 0), failed: Number(s.failed ?? 0), total: Number(s.total ?? 0) } : null,
     statusDetails: typeof raw.status_details === 'string' ? raw.status_details : null,
   };

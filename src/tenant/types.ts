@@ -36,6 +36,8 @@ export interface ImportJob {
   id: string;
   status: string;
   connectionId: string | null;
+  /** A completed export's download link (a signed URL on another host, valid for a short while). */
+  location: string | null;
   summary: { inserted: number; updated: number; failed: number; total: number } | null;
   statusDetails: string | null;
 }
@@ -76,6 +78,13 @@ export interface TenantApi {
   replaceConnectionOptions(connectionId: string, options: Record<string, unknown>): Promise<Record<string, unknown>>;
   /** The scopes the Management API token carries, as the token endpoint (or the token itself) says; null when unknown. */
   grantedScopes(): Promise<string[] | null>;
+  /** POST /jobs/users-exports for one connection. */
+  createExportJob(input: { connectionId: string; format: 'json' | 'csv'; fields: Array<{ name: string; export_as?: string }> }): Promise<ImportJob>;
+  /**
+   * Downloads a signed export link: at once, without the Management token (a signed URL on another
+   * host). 'expired' when the link no longer works (Auth0's last 60 seconds): ask for the job again.
+   */
+  downloadExport(location: string): Promise<Buffer | 'expired'>;
   /** An import job's status record as Auth0 returns it (for diagnose --job). */
   jobRecord(jobId: string): Promise<Record<string, unknown>>;
   /** An import job's error report as Auth0 returns it: an array, the job object, or [] for none. */

@@ -37,6 +37,13 @@ function memoryTenant(profiles: UserProfile[]) {
     logsAfter: async () => [],
     jobRecord: async () => ({}),
     jobErrorRecords: async () => [],
+    connectionOptions: async () => null,
+    replaceConnectionOptions: async () => ({}),
+    grantedScopes: async () => null,
+    createExportJob: async () => {
+      throw new Error('not used');
+    },
+    downloadExport: async () => 'expired',
   };
   return { tenant, calls };
 }
