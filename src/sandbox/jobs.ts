@@ -1,4 +1,5 @@
 import { gzipSync } from 'node:zlib';
+import { CSV_WHOLE_OBJECT_FIELDS, signedExportLocation, toCsv, toNdjson } from './exports.js';
 import { EMAIL_PATTERN, isPlainObject, publicUser, type ImportedHash, type Profile } from './profile.js';
 import type { Connection, SandboxTenant } from './state.js';
 
@@ -44,6 +45,8 @@ export interface ExportField {
 export interface ExportJob extends JobBase {
   type: 'users_export';
   connectionId?: string;
+  /** The connection's name when the job was created (shown as `connection` should it be gone since). */
+  connectionName?: string;
   format: 'json' | 'csv';
   fields: ExportField[];
   limit?: number;
@@ -82,7 +85,7 @@ export class JobBoard {
     return this.register({ ...this.base(), type: 'users_import', errors: [], ...input });
   }
 
-  createExport(input: Pick<ExportJob, 'format' | 'fields'> & { connectionId?: string; limit?: number }): ExportJob {
+  createExport(input: Pick<ExportJob, 'format' | 'fields'> & { connectionId?: string; connectionName?: string; limit?: number }): ExportJob {
     return this.register({ ...this.base(), type: 'users_export', ...input });
   }
 
@@ -107,25 +110,29 @@ export class JobBoard {
     return this.tenant.now() < job.createdAt + this.tenant.jobTiming.pendingMs ? 'pending' : 'processing';
   }
 
-  /** The job as GET /api/v2/jobs/:id shows it. */
+  /**
+   * The job as GET /api/v2/jobs/:id shows it. A completed export's `location` is signed anew on each
+   * call, valid 60 s from now (see exports.ts).
+   */
   view(job: Job): Record<string, unknown> {
     const status = this.status(job);
-    const out: Record<string, unknown> = { type: job.type, status, created_at: new Date(job.createdAt).toISOString(), id: job.id };
+    let out: Record<string, unknown>;
     if (job.type === 'users_import') {
-      out.connection_id = job.connectionId;
-      out.upsert = job.upsert;
+      out = { type: job.type, status, created_at: new Date(job.createdAt).toISOString(), id: job.id, connection_id: job.connectionId, upsert: job.upsert };
       if (job.externalId !== undefined) out.external_id = job.externalId;
       out.send_completion_email = job.sendCompletionEmail;
     } else {
-      if (job.connectionId !== undefined) {
-        out.connection_id = job.connectionId;
-        const connection = this.tenant.connection(job.connectionId);
-        if (connection) out.connection = connection.name;
-      }
+      // The order of auth0/docs' samples: type, status, connection_id, format, limit, fields, location, connection, created_at, id.
+      out = { type: job.type, status };
+      const connection = job.connectionId === undefined ? undefined : this.tenant.connection(job.connectionId);
+      if (job.connectionId !== undefined) out.connection_id = job.connectionId;
       out.format = job.format;
       if (job.limit !== undefined) out.limit = job.limit;
       out.fields = job.fields.map((f) => ({ ...f }));
-      if (status === 'completed') out.location = this.exportLocation(job);
+      if (status === 'completed') out.location = signedExportLocation(this.tenant, job);
+      if (job.connectionId !== undefined) out.connection = connection?.name ?? job.connectionName;
+      out.created_at = new Date(job.createdAt).toISOString();
+      out.id = job.id;
     }
     if (status === 'processing') {
       const { pendingMs, processingMs } = this.tenant.jobTiming;
@@ -158,11 +165,10 @@ export class JobBoard {
     }
   }
 
-  /** The gzipped export behind `/__sandbox/exports/<job_id>.<format>.gz`, once the job has completed. */
-  exportFile(fileName: string): Buffer | undefined {
-    const match = /^(job_[A-Za-z0-9]{16})\.(json|csv)\.gz$/.exec(fileName);
-    const job = match ? this.jobs.get(match[1]!) : undefined;
-    return job?.type === 'users_export' && job.format === match![2] ? job.file : undefined;
+  /** An export job still kept (its file once completed), for the exports host. */
+  exportJob(id: string): ExportJob | undefined {
+    const job = this.jobs.get(id);
+    return job?.type === 'users_export' ? job : undefined;
   }
 
   private register<T extends Job>(job: T): T {
@@ -175,10 +181,6 @@ export class JobBoard {
     const createdAt = this.tenant.now();
     const { pendingMs, processingMs } = this.tenant.jobTiming;
     return { id: `job_${this.tenant.randomId(16)}`, createdAt, dueAt: createdAt + pendingMs + processingMs };
-  }
-
-  private exportLocation(job: ExportJob): string {
-    return `${this.tenant.baseUrl}/__sandbox/exports/${job.id}.${job.format}.gz`;
   }
 
   // -------------------------------------------------------------------------------------------- import
@@ -301,7 +303,7 @@ export class JobBoard {
       }
       rows.push(row);
     }
-    const text = job.format === 'json' ? rows.map((r) => JSON.stringify(r)).join('\n') + (rows.length ? '\n' : '') : toCsv(job.fields, rows);
+    const text = job.format === 'json' ? toNdjson(rows) : toCsv(job.fields, rows);
     job.file = gzipSync(Buffer.from(text, 'utf8'));
     job.outcome = 'completed';
   }
@@ -329,8 +331,9 @@ export function redactedImportUser(user: unknown): unknown {
   return out;
 }
 
-export function defaultExportFields(): ExportField[] {
-  return DEFAULT_EXPORT_FIELDS.map((f) => ({ ...f }));
+/** The fields of an export that names none; CSV leaves out the metadata objects it cannot carry. */
+export function defaultExportFields(format: 'json' | 'csv' = 'json'): ExportField[] {
+  return DEFAULT_EXPORT_FIELDS.filter((f) => format === 'json' || !CSV_WHOLE_OBJECT_FIELDS.includes(f.name)).map((f) => ({ ...f }));
 }
 
 /** The subset of Auth0's import schema checks (z-schema codes and messages) that tests rely on. */
@@ -373,16 +376,6 @@ function readField(user: Record<string, unknown>, name: string): unknown {
     value = (value as Record<string, unknown>)[seg];
   }
   return value;
-}
-
-function toCsv(fields: ExportField[], rows: Record<string, unknown>[]): string {
-  const names = fields.map((f) => f.export_as ?? f.name);
-  const cell = (v: unknown) => {
-    if (v === undefined || v === null) return '';
-    const s = typeof v === 'object' ? JSON.stringify(v) : String(v);
-    return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-  };
-  return [names.map(cell).join(','), ...rows.map((r) => names.map((n) => cell(r[n])).join(','))].join('\n') + '\n';
 }
 
 function pickStrings(u: Record<string, unknown>, keys: string[]): Record<string, string> {

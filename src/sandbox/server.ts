@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { defaultClient, TokenIssuer, withScopes, type Client } from './clients.js';
+import { exportDownload } from './exports.js';
 import { FaultInjector, parseFaults, type FaultAction, type FaultSpec } from './faults.js';
 import { ApiError, reasonPhrase, type SandboxRequest, type SandboxResponse } from './contract.js';
 import { GLOBAL_LIMIT_MESSAGE, RateLimiter, type RateLimitRefusal } from './rate-limit.js';
@@ -18,6 +19,8 @@ export interface SandboxOptions {
   stateDir: string;
   port?: number;
   host?: string;
+  /** The port of the exports host (the second listener, serving users-export downloads); default a free one. */
+  exportsPort?: number;
   now?: () => number;
   random?: () => number;
   /** Where warnings go (unhandled routes, handler crashes). */
@@ -33,6 +36,8 @@ export interface JournalEntry {
   ms: number;
   /** Set when an after-fault replaced the answer: the status the handler answered (its changes were made). */
   handled?: number;
+  /** Set on requests to the exports host (export downloads): its "host:port". */
+  host?: string;
 }
 
 export interface RunningSandbox {
@@ -40,6 +45,12 @@ export interface RunningSandbox {
   domain: string;
   url: string;
   port: number;
+  /**
+   * Origin of the exports host, where completed users exports' signed `location` links point (like
+   * user-exports.auth0.com): another host name than `url` (localhost vs 127.0.0.1), another port.
+   */
+  exportsUrl: string;
+  exportsPort: number;
   clientId: string;
   clientSecret: string;
   caCertPath: string;
@@ -63,6 +74,7 @@ export async function startSandbox(options: SandboxOptions): Promise<RunningSand
 
   let scenario = options.scenario;
   let domain = '';
+  let exportsDomain = '';
   let tenant!: SandboxTenant;
   let router = new Router([]);
   let faults = new FaultInjector([]);
@@ -70,7 +82,7 @@ export async function startSandbox(options: SandboxOptions): Promise<RunningSand
   const load = (next: Scenario) => {
     scenario = next;
     clients = next.clients?.length ? next.clients.map(withScopes) : [fallbackClient];
-    tenant = SandboxTenant.fromScenario(next, { now, random: options.random, baseUrl: `https://${domain}` });
+    tenant = SandboxTenant.fromScenario(next, { now, random: options.random, baseUrl: `https://${domain}`, exportsUrl: `https://${exportsDomain}` });
     router = new Router(allRoutes(tenant));
     faults = new FaultInjector(next.faults ?? [], options.random);
     limiter = next.rateLimit ? new RateLimiter(next.rateLimit, now) : null;
@@ -248,18 +260,52 @@ export async function startSandbox(options: SandboxOptions): Promise<RunningSand
     });
   });
   server.keepAliveTimeout = 30_000;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
-  });
+  const bindHost = options.host ?? '127.0.0.1';
+  await listen(server, options.port ?? 0, bindHost);
   const port = (server.address() as AddressInfo).port;
-  domain = `${options.host ?? '127.0.0.1'}:${port}`;
+  domain = `${bindHost}:${port}`;
+
+  /** The exports host: export downloads only (no token, no faults, no rate limit), journaled with `host`. */
+  const handleExport = async (req: IncomingMessage, res: ServerResponse) => {
+    const started = now();
+    const method = req.method ?? 'GET';
+    let answer: SandboxResponse;
+    let url: URL | undefined;
+    try {
+      url = parseTarget(req.url);
+      await readBody(req);
+      answer = exportDownload(tenant, { method, url, headers: req.headers });
+    } catch (err) {
+      warn(`sandbox exports: ${method} ${req.url} failed: ${err instanceof Error ? err.message : String(err)}`);
+      answer = { status: 500, raw: '<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>InternalError</Code><Message>We encountered an internal error. Please try again.</Message></Error>', contentType: 'application/xml' };
+    }
+    if (journal.length >= JOURNAL_LIMIT) journal.splice(0, JOURNAL_LIMIT / 10);
+    journal.push({ method, path: url?.pathname ?? req.url ?? '/', query: url ? queryObject(url.searchParams) : {}, status: answer.status, time: new Date(started).toISOString(), ms: now() - started, host: exportsDomain });
+    send(res, answer);
+  };
+  const exportServers = await listenExports(
+    () =>
+      createServer({ key: certs.key, cert: certs.cert, keepAlive: true }, (req, res) => {
+        handleExport(req, res).catch(() => {
+          if (!res.headersSent) res.writeHead(500).end();
+        });
+      }),
+    options.exportsPort ?? 0,
+    bindHost,
+  ).catch(async (err: unknown) => {
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    throw err;
+  });
+  const exportsPort = (exportServers[0]!.address() as AddressInfo).port;
+  exportsDomain = `${exportsHostName(bindHost)}:${exportsPort}`;
   load(options.scenario);
   const client = clients[0]!;
   return {
     domain,
     url: `https://${domain}`,
     port,
+    exportsUrl: `https://${exportsDomain}`,
+    exportsPort,
     clientId: client.client_id,
     clientSecret: client.client_secret,
     caCertPath: certs.caCertPath,
@@ -271,8 +317,57 @@ export async function startSandbox(options: SandboxOptions): Promise<RunningSand
       new Promise<void>((resolve) => {
         for (const timer of timers) clearTimeout(timer);
         timers.clear();
-        server.closeAllConnections();
-        server.close(() => resolve());
+        let open = 1 + exportServers.length;
+        const done = () => {
+          if (--open === 0) resolve();
+        };
+        for (const s of [server, ...exportServers]) {
+          s.closeAllConnections();
+          s.close(done);
+        }
       }),
   };
+}
+
+function listen(server: Server, port: number, host: string): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const failed = (err: Error) => reject(err);
+    server.once('error', failed);
+    server.listen(port, host, () => {
+      server.off('error', failed);
+      resolve();
+    });
+  });
+}
+
+/**
+ * The exports host's name: another host name than the API's, one the sandbox certificate covers
+ * (127.0.0.1, ::1, localhost), so the SDK-trusting client reaches it as it reaches user-exports.auth0.com.
+ */
+function exportsHostName(apiHost: string): string {
+  return apiHost === 'localhost' ? '127.0.0.1' : 'localhost';
+}
+
+/**
+ * Listens for the exports host on `host` and, when its name is `localhost` and `host` is 127.0.0.1, on
+ * ::1 at the same port too: `localhost` may resolve to ::1 first, and then the download must not reach
+ * whatever else listens there. Without IPv6 the one listener is enough. With a port in use on ::1, a
+ * free port is tried again (a few times) unless the port was given.
+ */
+async function listenExports(make: () => Server, port: number, host: string): Promise<Server[]> {
+  for (let attempt = 0; ; attempt++) {
+    const v4 = make();
+    await listen(v4, port, host);
+    if (host !== '127.0.0.1') return [v4]; // only a 127.0.0.1 listener named localhost needs its ::1 twin
+    const chosen = (v4.address() as AddressInfo).port;
+    const v6 = make();
+    try {
+      await listen(v6, chosen, '::1');
+      return [v4, v6];
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE') return [v4]; // no IPv6 loopback here (EADDRNOTAVAIL, EAFNOSUPPORT, ...)
+      await new Promise<void>((resolve) => v4.close(() => resolve()));
+      if (port !== 0 || attempt >= 5) throw err;
+    }
+  }
 }

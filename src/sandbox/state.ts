@@ -1,8 +1,10 @@
-import { JobBoard } from './jobs.js';
+import { ExportSigner } from './exports.js';
+import { JobBoard, type ExportJob } from './jobs.js';
 import { LogBook, type LogInput, type LogRecord } from './log-book.js';
 import { newProfile, publicUser, withProvider, type Identity, type NewDatabaseUser, type Profile, type StoreEntry } from './profile.js';
 import type { JobTiming, Scenario, ScenarioUser } from './scenario.js';
 import { DEFAULT_JOB_TIMING, HEX, importsFromLegacy, linkedIdentityId, scenarioIds, stableId } from './scenario.js';
+import { legacyReach, type LegacyReach } from './scripts.js';
 
 export type { Identity, ImportedHash, NewDatabaseUser, Profile, StoreEntry } from './profile.js';
 export { passwordMatches, publicUser, withProvider } from './profile.js';
@@ -38,8 +40,15 @@ export interface LegacyUser {
 export interface SandboxTenantOptions {
   now?: () => number;
   random?: () => number;
-  /** Origin of the sandbox, for export locations and ticket URLs. */
+  /** Origin of the sandbox, for ticket URLs. */
   baseUrl?: string;
+  /**
+   * Origin of the host serving export files (another host than `baseUrl`, as user-exports.auth0.com is
+   * for a tenant). Default: `baseUrl` with `localhost` for its host name (`127.0.0.1` if it is localhost).
+   */
+  exportsUrl?: string;
+  /** The key export links are signed with (default: random, made once per tenant). */
+  exportKey?: Buffer;
 }
 
 const ALPHANUMERIC = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
@@ -48,6 +57,8 @@ export class SandboxTenant {
   readonly now: () => number;
   readonly random: () => number;
   readonly baseUrl: string;
+  readonly exportsUrl: string;
+  readonly exportLinks: ExportSigner;
   readonly logs: LogBook;
   readonly jobs: JobBoard;
 
@@ -75,6 +86,8 @@ export class SandboxTenant {
     this.now = options.now ?? Date.now;
     this.random = options.random ?? Math.random;
     this.baseUrl = (options.baseUrl ?? 'https://localhost').replace(/\/$/, '');
+    this.exportsUrl = (options.exportsUrl ?? defaultExportsUrl(this.baseUrl)).replace(/\/$/, '');
+    this.exportLinks = new ExportSigner(options.exportKey);
     this.logs = new LogBook(this.now, { tenant_name: name, hostname: new URL(this.baseUrl).host });
     this.jobs = new JobBoard(this);
   }
@@ -141,6 +154,26 @@ export class SandboxTenant {
   /** Custom database with "Import Users to Auth0" on: logins and Get User fall through to the legacy store. */
   importsFromLegacy(connection: Connection): boolean {
     return importsFromLegacy(connection.options);
+  }
+
+  /** How the connection reaches the legacy store (custom database, import mode, no-op scripts): see scripts.ts. */
+  legacyReach(connection: Connection): LegacyReach {
+    return legacyReach(connection.options);
+  }
+
+  /**
+   * The legacy user a lazy-migration script finds for `email`: only under import mode, and only while
+   * that script is not a no-op (a disconnected store finds nobody).
+   */
+  legacyVia(connection: Connection, script: 'login' | 'get_user', email: string): LegacyUser | undefined {
+    const reach = legacyReach(connection.options);
+    if (reach.mode !== 'migrate' || !(script === 'login' ? reach.login : reach.getUser)) return undefined;
+    return this.legacyUser(email);
+  }
+
+  /** Whether the connection has users: profiles on it or entries in its internal store (ghosts count). */
+  hasUsers(connection: Connection): boolean {
+    return this.countOnConnection(connection.name) > 0 || (this.stores.get(connection.id)?.size ?? 0) > 0;
   }
 
   /** The connection end-user actions use when none is named: the first lazy-migration connection, else the first database. */
@@ -370,6 +403,11 @@ export class SandboxTenant {
     return id;
   }
 
+  /** An export job still kept, for the exports host. */
+  exportJob(id: string): ExportJob | undefined {
+    return this.jobs.exportJob(id);
+  }
+
   /** Applies import/export jobs whose completion time has passed. Every handler calls this first. */
   settleDueJobs(): void {
     this.jobs.settleDue();
@@ -450,6 +488,12 @@ export class SandboxTenant {
     members?.delete(profile.user_id);
     if (members?.size === 0) this.connectionMembers.delete(identity.connection);
   }
+}
+
+function defaultExportsUrl(baseUrl: string): string {
+  const url = new URL(baseUrl);
+  url.hostname = url.hostname === 'localhost' ? '127.0.0.1' : 'localhost';
+  return url.origin;
 }
 
 /** The one key for "this identity on this connection": `connection name \0 provider|id` (a store entry's user_id has that form). */

@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Readable } from 'node:stream';
-import { gunzipSync } from 'node:zlib';
 import { Management, ManagementError } from 'auth0';
 import { describe, expect, it } from 'vitest';
 import { ACME_SCENARIO, LEGACY_DB, rejection, useSandbox } from '../helpers/sandbox.js';
@@ -267,46 +266,7 @@ describe('job status and lookup', () => {
   });
 });
 
-describe('export jobs', () => {
-  it('a JSON export of one connection completes and its location downloads gzipped NDJSON of its users', async () => {
-    const created = await sb().mgmt.jobs.usersExports.create({
-      connection_id: LEGACY_DB,
-      format: 'json',
-      fields: [{ name: 'email' }, { name: 'user_id' }, { name: 'identities[0].connection', export_as: 'connection' }, { name: 'user_metadata.language', export_as: 'language' }],
-    });
-    expect(created).toMatchObject({ type: 'users_export', status: 'pending', connection_id: LEGACY_DB, connection: 'legacy-db', format: 'json' });
-    const { job } = await waitForJob(created.id!);
-    expect(job.location).toBe(`${sb().running.url}/__sandbox/exports/${created.id}.json.gz`);
-    const res = await fetch(job.location!);
-    expect(res.status).toBe(200);
-    expect(res.headers.get('content-type')).toBe('application/gzip');
-    const lines = gunzipSync(Buffer.from(await res.arrayBuffer())).toString('utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, string>);
-    expect(lines.map((l) => l.email).sort()).toEqual([
-      'alice.ng@acme.com',
-      'chloe.martin@acme.com',
-      'dave.kim@acme.com',
-      'frank.li@acme.com',
-      'ken.ito@acme.com',
-      'maria.garcia@acme.com',
-      'omar.haddad@acme.com',
-      'tom.berg@acme.com',
-    ]);
-    expect(lines.find((l) => l.email === 'alice.ng@acme.com')).toEqual({ email: 'alice.ng@acme.com', user_id: 'auth0|legacy-1007', connection: 'legacy-db', language: 'en' });
-    expect(lines.find((l) => l.email === 'ken.ito@acme.com')).not.toHaveProperty('language'); // Ken's metadata is missing
-  });
-
-  it('a CSV export of all users has a header row; an unknown export file is 404', async () => {
-    const created = await sb().mgmt.jobs.usersExports.create({ fields: [{ name: 'email' }, { name: 'name' }] });
-    expect(created.format).toBe('csv');
-    const { job } = await waitForJob(created.id!);
-    const csv = gunzipSync(Buffer.from(await (await fetch(job.location!)).arrayBuffer())).toString('utf8').trim().split('\n');
-    expect(csv[0]).toBe('email,name');
-    expect(csv).toHaveLength(13); // the header and the 12 users
-    expect(csv).toContain('support@acme.com,Acme Support');
-    expect((await fetch(`${sb().running.url}/__sandbox/exports/job_AAAAAAAAAAAAAAAA.csv.gz`)).status).toBe(404);
-    expect(await sb().mgmt.jobs.errors.get(created.id!)).toBeUndefined();
-  });
-});
+// Export jobs (200 on create, the signed link on the exports host, the file formats): contract-exports.test.ts.
 
 describe('user_ids are unique across the tenant', () => {
   it('importing another email with a user_id the tenant has (on another connection) fails DUPLICATED_USER; the existing user is intact', async () => {

@@ -300,7 +300,7 @@ describe('records written by the sandbox', () => {
       `patch /api/v2/connections/${UPA} → 200 Update a connection`,
       'post /api/v2/tickets/password-change → 201 Create a Password Change Ticket',
       'post /api/v2/jobs/users-imports → 202 Create import users job',
-      'post /api/v2/jobs/users-exports → 201 Create export users job',
+      'post /api/v2/jobs/users-exports → 200 Create export users job',
     ]);
     expect(sapi[0]!.details.request).toMatchObject({ channel: 'api', body: { email: 'new@acme.com', password: '*****' }, auth: { credentials: { scopes: expect.arrayContaining(['create:users']) } } });
     expect(JSON.stringify(logs)).not.toContain('Secret-2024!');

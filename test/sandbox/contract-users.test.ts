@@ -114,9 +114,11 @@ describe('connections', () => {
     expect(err.body).toEqual({ statusCode: 400, error: 'Bad Request', message: "Payload validation error: 'Additional properties not allowed: name'", errorCode: 'invalid_body' });
     expect((await rejection(sb().mgmt.connections.update('con_AAAAAAAAAAAAAAAA', { display_name: 'x' }))).statusCode).toBe(404);
 
-    // Import mode off: a legacy user's login no longer migrates.
+    // Import mode off: "Auth0 will only use the scripts". A legacy user's login is checked by the Login
+    // script (the options lost the script source; a missing script counts as a working one) and migrates no one.
     const login = await sb().control.endUser('login', { email: 'nina.kowalski@acme.com', password: 'Nina-Legacy-2024!', connection: 'legacy-db' });
-    expect(login).toEqual({ status: 401, body: { outcome: 'failed', reason: 'unknown_user', message: 'Wrong email or password.' } });
+    expect(login).toEqual({ status: 200, body: { outcome: 'logged_in', user_id: 'auth0|legacy-1020', via: 'login_script' } });
+    expect(await sb().mgmt.users.listUsersByEmail({ email: 'nina.kowalski@acme.com' })).toEqual([]);
   });
 });
 

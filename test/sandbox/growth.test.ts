@@ -98,12 +98,14 @@ describe('jobs are forgotten 24 hours after they finished', () => {
     expect(bodyOf(await h.call('GET', `/api/v2/jobs/${imp.id}`)).status).toBe('completed');
     h.clock.now += JOB_RETENTION_MS - 1;
     expect((await h.call('GET', `/api/v2/jobs/${imp.id}/errors`)).status).toBe(200);
-    expect((await h.call('GET', `/__sandbox/exports/${exp.id}.json.gz`)).status).toBe(200);
+    const link = bodyOf(await h.call('GET', `/api/v2/jobs/${exp.id}`)).location as string;
+    expect(h.download(link).status).toBe(200);
     h.clock.now += 1;
     const gone = { status: 404, body: { statusCode: 404, error: 'Not Found', message: 'Job not found.', errorCode: 'inexistent_job' } };
     expect(await h.call('GET', `/api/v2/jobs/${imp.id}`)).toEqual(gone);
     expect(await h.call('GET', `/api/v2/jobs/${imp.id}/errors`)).toEqual(gone);
-    expect((await h.call('GET', `/__sandbox/exports/${exp.id}.json.gz`)).status).toBe(404);
+    // The link read a moment ago has not expired, but the file is gone with the job.
+    expect(h.download(link)).toMatchObject({ status: 404, raw: expect.stringContaining('<Code>NoSuchKey</Code>') });
     expect((h.tenant.snapshot() as { jobs: unknown[] }).jobs).toEqual([]);
     // What the job did stays done: its log records are still there.
     expect(h.tenant.logs.all().some((l) => l.type === 'fui')).toBe(true);

@@ -1,5 +1,6 @@
 import type { Route, SandboxResponse } from '../../src/sandbox/contract.js';
 import { ApiError } from '../../src/sandbox/contract.js';
+import { exportDownload } from '../../src/sandbox/exports.js';
 import { allRoutes } from '../../src/sandbox/routes/index.js';
 import { parseScenario } from '../../src/sandbox/scenario.js';
 import { SandboxTenant } from '../../src/sandbox/state.js';
@@ -11,6 +12,8 @@ export interface Harness {
   clock: { now: number };
   call(method: Route['method'], path: string, init?: { query?: Record<string, string | string[]>; json?: unknown; body?: Buffer; contentType?: string }): Promise<SandboxResponse>;
   importUsers(users: unknown, fields?: Record<string, string>): Promise<SandboxResponse>;
+  /** A request to the exports host (where an export's `location` points), answered by the tenant at the harness clock. */
+  download(location: string, init?: { method?: string; headers?: Record<string, string> }): SandboxResponse;
 }
 
 export const BASE_SCENARIO = {
@@ -88,7 +91,9 @@ export function harness(scenario: unknown = BASE_SCENARIO, options: { scopes?: s
     return call('POST', '/api/v2/jobs/users-imports', { body, contentType: encoded.headers.get('content-type')! });
   };
 
-  return { tenant, clock, call, importUsers };
+  const download: Harness['download'] = (location, init = {}) => exportDownload(tenant, { method: init.method ?? 'GET', url: new URL(location), headers: init.headers ?? {} });
+
+  return { tenant, clock, call, importUsers, download };
 }
 
 /** Record type for asserting on JSON bodies. */

@@ -201,29 +201,127 @@ describe('users import jobs', () => {
 });
 
 describe('users export jobs', () => {
-  it('completes with a sandbox location serving gzipped NDJSON of the connection\'s users', async () => {
+  const LINK = /^https:\/\/localhost:4443\/(job_[A-Za-z0-9]{16})\/acme-dev\.(json|csv)\.gz\?Expires=(\d+)&Key-Pair-Id=APKASANDBOXEXPORTS01&Signature=([A-Za-z0-9~_-]+)$/;
+
+  it('create answers 200 with the job; once completed, location is a signed link on the exports host serving gzipped NDJSON', async () => {
     const h = harness();
-    const res = await h.call('POST', '/api/v2/jobs/users-exports', {
-      json: { connection_id: LEGACY_DB, format: 'json', fields: [{ name: 'email' }, { name: 'identities[0].connection', export_as: 'connection' }, { name: 'user_metadata.language', export_as: 'language' }] },
-    });
-    expect(res.status).toBe(201);
-    expect(bodyOf(res)).toMatchObject({ type: 'users_export', status: 'pending', connection_id: LEGACY_DB, connection: 'legacy-db', format: 'json' });
+    const fields = [{ name: 'email' }, { name: 'identities[0].connection', export_as: 'connection' }, { name: 'user_metadata.language', export_as: 'language' }];
+    const res = await h.call('POST', '/api/v2/jobs/users-exports', { json: { connection_id: LEGACY_DB, format: 'json', limit: 5, fields } });
+    expect(res.status).toBe(200);
+    expect(bodyOf(res)).toEqual({ type: 'users_export', status: 'pending', connection_id: LEGACY_DB, format: 'json', limit: 5, fields, connection: 'legacy-db', created_at: '2024-05-02T10:00:00.000Z', id: expect.stringMatching(/^job_[A-Za-z0-9]{16}$/) });
     const job = await finish(h, bodyOf(res).id);
-    expect(job.location).toBe(`https://127.0.0.1:4443/__sandbox/exports/${bodyOf(res).id}.json.gz`);
-    const download = await h.call('GET', `/__sandbox/exports/${bodyOf(res).id}.json.gz`);
-    expect(download.contentType).toBe('application/gzip');
+    expect(Object.keys(job)).toEqual(['type', 'status', 'connection_id', 'format', 'limit', 'fields', 'location', 'connection', 'created_at', 'id']);
+    const [, jobId, format, expires] = LINK.exec(job.location)!;
+    expect([jobId, format]).toEqual([bodyOf(res).id, 'json']);
+    expect(Number(expires) * 1000).toBe(h.clock.now + 60_000); // read at 10:00:01.000, valid until 10:01:01
+    const download = h.download(job.location);
+    expect(download).toMatchObject({ status: 200, contentType: 'application/gzip', headers: { 'content-disposition': 'attachment; filename="acme-dev.json.gz"' } });
     expect(gunzipSync(download.raw as Buffer).toString('utf8')).toBe('{"email":"alice.ng@acme.com","connection":"legacy-db","language":"en"}\n');
   });
 
-  it('writes CSV with a header row and quotes values that need it', async () => {
+  it('without connection_id there is neither connection_id nor connection; without fields, the defaults (JSON keeps the metadata objects)', async () => {
     const h = harness();
-    await h.call('PATCH', `/api/v2/users/${encodeURIComponent(h.tenant.usersWithEmail('bob.smith@acme.com')[0]!.user_id)}`, { json: { name: 'Smith, Bob' } });
-    const res = await h.call('POST', '/api/v2/jobs/users-exports', { json: { format: 'csv', fields: [{ name: 'email' }, { name: 'name' }] } });
-    await finish(h, bodyOf(res).id);
-    const csv = gunzipSync((await h.call('GET', `/__sandbox/exports/${bodyOf(res).id}.csv.gz`)).raw as Buffer).toString('utf8');
-    expect(csv).toBe('email,name\nalice.ng@acme.com,alice.ng@acme.com\nbob.smith@acme.com,"Smith, Bob"\ncarol@gmail.com,carol@gmail.com\n');
-    expect((await h.call('GET', '/__sandbox/exports/job_AAAAAAAAAAAAAAAA.csv.gz')).status).toBe(404);
+    const res = bodyOf(await h.call('POST', '/api/v2/jobs/users-exports', { json: { format: 'json' } }));
+    expect(res).not.toHaveProperty('connection_id');
+    expect(res).not.toHaveProperty('connection');
+    expect(res).not.toHaveProperty('limit');
+    expect(res.fields.map((f: { name: string }) => f.name)).toEqual(['user_id', 'email', 'email_verified', 'name', 'nickname', 'created_at', 'updated_at', 'last_login', 'logins_count', 'user_metadata', 'app_metadata']);
+    const job = await finish(h, res.id);
+    const lines = gunzipSync(h.download(job.location).raw as Buffer).toString('utf8').split('\n');
+    expect(lines).toHaveLength(4); // three users, then the final newline
+    expect(JSON.parse(lines[0]!)).toMatchObject({ email: 'alice.ng@acme.com', user_metadata: { language: 'en', theme: 'dark' }, app_metadata: { plan: 'gold' } });
+    // CSV's defaults leave the metadata objects out.
+    const csv = bodyOf(await h.call('POST', '/api/v2/jobs/users-exports', { json: {} }));
+    expect(csv.format).toBe('csv');
+    expect(csv.fields.map((f: { name: string }) => f.name)).toEqual(['user_id', 'email', 'email_verified', 'name', 'nickname', 'created_at', 'updated_at', 'last_login', 'logins_count']);
+  });
+
+  it("CSV as Auth0 writes it: header of export_as names, each string prefixed with ' and quoted (\" doubled), Auth0 dates, numbers and booleans bare", async () => {
+    const h = harness();
+    const bob = h.tenant.usersWithEmail('bob.smith@acme.com')[0]!;
+    await h.call('PATCH', `/api/v2/users/${encodeURIComponent(bob.user_id)}`, { json: { name: 'Smith, "Bob"', user_metadata: { since: '2020-01-02T03:04:05.000Z', tags: ['a'] } } });
+    const fields = [
+      { name: 'email' },
+      { name: 'name', export_as: 'Full name' },
+      { name: 'email_verified' },
+      { name: 'logins_count' },
+      { name: 'created_at' },
+      { name: 'last_login' },
+      { name: 'user_metadata.since' },
+      { name: 'user_metadata.tags' },
+    ];
+    const res = await h.call('POST', '/api/v2/jobs/users-exports', { json: { format: 'csv', fields } });
+    expect(res.status).toBe(200);
+    const job = await finish(h, bodyOf(res).id);
+    expect(LINK.exec(job.location)![2]).toBe('csv');
+    const csv = gunzipSync(h.download(job.location).raw as Buffer).toString('utf8');
+    const created = bob.created_at;
+    expect(csv.split('\n')).toEqual([
+      'email,Full name,email_verified,logins_count,created_at,last_login,user_metadata.since,user_metadata.tags',
+      `"'alice.ng@acme.com","'alice.ng@acme.com",false,0,${created},,,`,
+      `"'bob.smith@acme.com","'Smith, ""Bob""",false,0,${created},,"'2020-01-02T03:04:05.000Z","'[""a""]"`,
+      `"'carol@gmail.com","'carol@gmail.com",false,0,${created},,,`,
+      '',
+    ]);
+  });
+
+  it('CSV refuses more than 30 fields and whole user_metadata / app_metadata (400); JSON takes both', async () => {
+    const h = harness();
+    const many = Array.from({ length: 31 }, (_, i) => ({ name: `user_metadata.f${i}` }));
+    expect(bodyOf(await h.call('POST', '/api/v2/jobs/users-exports', { json: { format: 'csv', fields: many } }))).toEqual({
+      statusCode: 400,
+      error: 'Bad Request',
+      message: "Payload validation error: 'Array is too long (31), maximum 30' on property fields",
+      errorCode: 'invalid_body',
+    });
+    expect((await h.call('POST', '/api/v2/jobs/users-exports', { json: { format: 'csv', fields: many.slice(0, 30) } })).status).toBe(200);
+    expect((await h.call('POST', '/api/v2/jobs/users-exports', { json: { format: 'json', fields: many } })).status).toBe(200);
+    const whole = await h.call('POST', '/api/v2/jobs/users-exports', { json: { format: 'csv', fields: [{ name: 'email' }, { name: 'app_metadata', export_as: 'app' }] } });
+    expect(whole.status).toBe(400);
+    expect(bodyOf(whole).message).toBe(
+      "Payload validation error: 'CSV exports cannot include app_metadata as a single object: name its fields (app_metadata.<field>), or export in JSON format' on property fields[1].name",
+    );
+    expect((await h.call('POST', '/api/v2/jobs/users-exports', { json: { fields: [{ name: 'user_metadata' }] } })).status).toBe(400); // csv is the default
+    expect((await h.call('POST', '/api/v2/jobs/users-exports', { json: { format: 'json', fields: [{ name: 'user_metadata' }, { name: 'app_metadata' }] } })).status).toBe(200);
     expect(bodyOf(await h.call('POST', '/api/v2/jobs/users-exports', { json: { format: 'xml' } })).message).toBe(`Payload validation error: 'No enum match for: "xml"' on property format`);
+  });
+
+  it('the link expires 60 s after the read (on the tenant clock); each read signs a fresh one; tampering, credentials and other methods are refused', async () => {
+    const h = harness();
+    const id = bodyOf(await h.call('POST', '/api/v2/jobs/users-exports', { json: { format: 'json', fields: [{ name: 'email' }] } })).id;
+    const first = (await finish(h, id)).location as string;
+    h.clock.now += 59_999;
+    expect(h.download(first).status).toBe(200);
+    h.clock.now += 1; // exactly Expires
+    expect(h.download(first)).toEqual({
+      status: 403,
+      contentType: 'application/xml',
+      raw: '<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>AccessDenied</Code><Message>Request has expired</Message></Error>',
+    });
+    const second = bodyOf(await h.call('GET', `/api/v2/jobs/${id}`)).location as string;
+    expect(second).not.toBe(first);
+    expect(h.download(second).status).toBe(200);
+    expect(h.download(second, { method: 'HEAD' }).status).toBe(200);
+
+    const url = new URL(second);
+    const denied = (u: URL) => h.download(u.toString()).raw as string;
+    const tampered = new URL(url);
+    tampered.searchParams.set('Signature', `${url.searchParams.get('Signature')!.slice(0, -2)}AA`);
+    expect(denied(tampered)).toContain('<Code>AccessDenied</Code><Message>Access denied</Message>');
+    const later = new URL(url);
+    later.searchParams.set('Expires', String(Number(url.searchParams.get('Expires')) + 3600));
+    expect(h.download(later.toString()).status).toBe(403);
+    const otherPath = new URL(second.replace('/acme-dev.json.gz', '/acme-dev.csv.gz'));
+    expect(h.download(otherPath.toString()).status).toBe(403);
+    const unsigned = new URL(url.origin + url.pathname);
+    expect(h.download(unsigned.toString())).toMatchObject({ status: 403, raw: expect.stringContaining('<Code>MissingKey</Code>') });
+
+    const withToken = h.download(second, { headers: { authorization: 'Bearer abc' } });
+    expect(withToken).toMatchObject({ status: 400, contentType: 'application/xml', raw: expect.stringContaining('<Code>InvalidArgument</Code><Message>Only one auth mechanism allowed;') });
+    expect(h.download(second, { method: 'POST' })).toMatchObject({ status: 403, raw: expect.stringContaining('<Code>MethodNotAllowed</Code>') });
+    // A job that is not (yet) completed has no location; its file is not there.
+    const pending = bodyOf(await h.call('POST', '/api/v2/jobs/users-exports', { json: { format: 'json' } }));
+    expect(pending).not.toHaveProperty('location');
   });
 });
 

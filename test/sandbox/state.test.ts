@@ -297,10 +297,15 @@ describe('connections endpoints', () => {
       message: 'The connection does not exist.',
       errorCode: 'inexistent_connection',
     });
-    const patched = await h.call('PATCH', `/api/v2/connections/${LEGACY_DB}`, { json: { options: { import_mode: true }, display_name: 'Legacy' } });
-    expect(bodyOf(patched)).toMatchObject({ id: LEGACY_DB, name: 'legacy-db', display_name: 'Legacy', options: { import_mode: true } });
+    const patched = await h.call('PATCH', `/api/v2/connections/${LEGACY_DB}`, { json: { options: { enabledDatabaseCustomization: true, import_mode: false }, display_name: 'Legacy' } });
+    expect(bodyOf(patched)).toMatchObject({ id: LEGACY_DB, name: 'legacy-db', display_name: 'Legacy', options: { enabledDatabaseCustomization: true, import_mode: false } });
     expect(bodyOf(patched).options.customScripts).toBeUndefined();
     expect(h.tenant.importsFromLegacy(h.tenant.connection(LEGACY_DB)!)).toBe(false);
+    // Leaving enabledDatabaseCustomization out of a whole-options PATCH would turn it off: refused on a database with users.
+    expect(await h.call('PATCH', `/api/v2/connections/${LEGACY_DB}`, { json: { options: { import_mode: true } } })).toEqual({
+      status: 400,
+      body: { statusCode: 400, error: 'Bad Request', message: 'This database contains users. You cannot change options.enabledDatabaseCustomization' },
+    });
     expect(bodyOf(await h.call('PATCH', `/api/v2/connections/${LEGACY_DB}`, { json: { name: 'renamed' } })).message).toBe(
       "Payload validation error: 'Additional properties not allowed: name'",
     );

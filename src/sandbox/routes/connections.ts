@@ -3,6 +3,9 @@ import { isPlainObject } from '../profile.js';
 import type { Connection, SandboxTenant } from '../state.js';
 import { boolParam, fieldFilter, intParam, logApiOperation, objectBody, payloadError, queryError, rejectUnknownKeys, route } from './common.js';
 
+/** The OAS's 400 for PATCH /connections/{id} when `enabledDatabaseCustomization` would change on a database with users. */
+export const CUSTOMIZATION_LOCKED = 'This database contains users. You cannot change options.enabledDatabaseCustomization';
+
 const UPDATABLE = ['options', 'display_name', 'enabled_clients', 'metadata', 'is_domain_connection', 'show_as_button', 'realms', 'authentication', 'connected_accounts'];
 
 export function connectionNotFound(status: 400 | 404): ApiError {
@@ -59,6 +62,12 @@ export function connectionRoutes(tenant: SandboxTenant): Route[] {
       if (body.options !== undefined) {
         if (!isPlainObject(body.options)) {
           throw payloadError('Expected type object but found type ' + (Array.isArray(body.options) ? 'array' : typeof body.options), 'options');
+        }
+        // A database with users cannot be switched to or from a custom database (OAS 400). `options`
+        // being replaced whole, leaving the key out turns it off: that counts as a change too.
+        const customized = (o: Record<string, unknown>) => o.enabledDatabaseCustomization === true;
+        if (connection.strategy === 'auth0' && customized(connection.options) !== customized(body.options) && tenant.hasUsers(connection)) {
+          throw new ApiError(400, CUSTOMIZATION_LOCKED);
         }
         // Auth0 replaces `options` whole: anything not sent is gone.
         connection.options = structuredClone(body.options);

@@ -33,11 +33,6 @@ export function endUserRoutes(tenant: SandboxTenant): Route[] {
         next: `POST ${tenant.baseUrl}/__sandbox/change-password {"ticket":"${ticket}","password":"<new password>"}`,
       });
     }),
-    route(tenant, 'GET', '/__sandbox/exports/:file', [], (req) => {
-      const file = tenant.jobs.exportFile(req.params.file ?? '');
-      if (!file) throw new ApiError(404, `No completed export named ${req.params.file ?? ''}`);
-      return { status: 200, raw: file, contentType: 'application/gzip' };
-    }),
   ];
 }
 
@@ -115,8 +110,14 @@ function userExists(tenant: SandboxTenant, a: Attempt, type: 'f' | 'fcp'): Sandb
   return failed(409, 'user_exists', USER_EXISTS);
 }
 
+/**
+ * A login. Under import mode Auth0's store answers for the users it has; the others go to the Login
+ * script (lazy migration), which finds nobody once it is a no-op (the store is disconnected). With
+ * import mode off, a custom database uses only its scripts: see scriptsOnlyLogin.
+ */
 function login(tenant: SandboxTenant, req: SandboxRequest): SandboxResponse {
   const a = attempt(tenant, req);
+  if (tenant.legacyReach(a.connection).mode === 'scripts') return scriptsOnlyLogin(tenant, a);
   const entry = tenant.storeEntry(a.connection, a.email);
   if (entry) {
     const profile = tenant.profileFor(a.connection, entry);
@@ -130,7 +131,7 @@ function login(tenant: SandboxTenant, req: SandboxRequest): SandboxResponse {
     recordLogin(tenant, a, profile);
     return outcome(200, 'logged_in', { user_id: profile.user_id });
   }
-  const legacy = tenant.importsFromLegacy(a.connection) ? tenant.legacyUser(a.email) : undefined;
+  const legacy = tenant.legacyVia(a.connection, 'login', a.email);
   if (legacy) {
     if (legacy.password !== a.password) {
       // The login script's WrongUsernameOrPasswordError(email, ...) → fp with user_id "auth0|<email>".
@@ -145,15 +146,43 @@ function login(tenant: SandboxTenant, req: SandboxRequest): SandboxResponse {
     recordLogin(tenant, a, profile);
     return outcome(200, 'migrated', { user_id: profile.user_id });
   }
+  // Nobody found: not in the store, and no Login script that finds them (none, or a no-op one).
+  return unknownUser(tenant, a);
+}
+
+/** The Login script (or a no-op one) found nobody: `fu`, no user_id (WrongUsernameOrPasswordError with no user). */
+function unknownUser(tenant: SandboxTenant, a: Attempt): SandboxResponse {
   log(tenant, a, { type: 'fu', description: WRONG_CREDENTIALS, details: { error: { message: WRONG_CREDENTIALS } } });
   return failed(401, 'unknown_user', WRONG_CREDENTIALS);
+}
+
+/**
+ * Custom database, import mode off: "Auth0 will only use the scripts", so every login, a migrated
+ * user's included, is checked by the Login script against the legacy store; Auth0's own store (and
+ * the password a user may have changed there) is not consulted. A no-op script finds nobody. Modelled
+ * minimally: a login that succeeds records itself on the profile with the legacy id when there is one,
+ * and creates none otherwise (Auth0 would keep a profile for the user).
+ */
+function scriptsOnlyLogin(tenant: SandboxTenant, a: Attempt): SandboxResponse {
+  const legacy = tenant.legacyReach(a.connection).login ? tenant.legacyUser(a.email) : undefined;
+  if (!legacy) return unknownUser(tenant, a);
+  if (legacy.password !== a.password) {
+    log(tenant, a, { type: 'fp', description: WRONG_CREDENTIALS, user_id: `auth0|${a.email}`, details: { error: { message: WRONG_CREDENTIALS } } });
+    return failed(401, 'wrong_password', WRONG_CREDENTIALS);
+  }
+  const userId = `auth0|${legacy.user_id}`;
+  const profile = tenant.user(userId);
+  if (profile) recordLogin(tenant, a, profile);
+  else log(tenant, a, { type: 's', description: 'Successful login', user_id: userId });
+  return outcome(200, 'logged_in', { user_id: userId, via: 'login_script' });
 }
 
 function signup(tenant: SandboxTenant, req: SandboxRequest): SandboxResponse {
   const a = attempt(tenant, req);
   const body = { email: a.email, password: '*****', connection: a.connection.name, client_id: LOGIN_CLIENT.client_id, tenant: tenant.name };
   // The store (ghosts included) or, under import mode, the Get User script finding the email means "exists".
-  const exists = tenant.storeEntry(a.connection, a.email) ?? (tenant.importsFromLegacy(a.connection) ? tenant.legacyUser(a.email) : undefined);
+  // A no-op Get User finds nobody: the email of a user never migrated signs up as a new user.
+  const exists = tenant.storeEntry(a.connection, a.email) ?? tenant.legacyVia(a.connection, 'get_user', a.email);
   if (exists) {
     log(tenant, a, { type: 'fs', description: USER_EXISTS, details: { body } });
     return json(400, { name: 'BadRequestError', code: 'user_exists', description: USER_EXISTS, statusCode: 400 });
@@ -191,7 +220,7 @@ function changePassword(tenant: SandboxTenant, req: SandboxRequest): SandboxResp
     log(tenant, a, { type: 'scp', description: 'Password changed', user_id: profile.user_id });
     return outcome(200, 'password_changed', { user_id: profile.user_id });
   }
-  const legacy = tenant.importsFromLegacy(a.connection) ? tenant.legacyUser(a.email) : undefined;
+  const legacy = tenant.legacyVia(a.connection, 'get_user', a.email);
   if (legacy && !tenant.userIdTaken(`auth0|${legacy.user_id}`)) {
     legacy.password = a.password; // the Change Password script updates the legacy store
     const profile = migrate(tenant, a, legacy, a.password);

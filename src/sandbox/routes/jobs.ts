@@ -1,4 +1,5 @@
 import { ApiError, json, type Route, type SandboxRequest } from '../contract.js';
+import { CSV_WHOLE_OBJECT_FIELDS, MAX_CSV_FIELDS } from '../exports.js';
 import { defaultExportFields, redactedImportUser, type ExportField } from '../jobs.js';
 import { CONNECTION_ID_PATTERN } from '../scenario.js';
 import type { Connection, SandboxTenant } from '../state.js';
@@ -91,6 +92,7 @@ async function createImport(tenant: SandboxTenant, req: SandboxRequest) {
   return response;
 }
 
+/** 200 "Job created successfully." (not 201, unlike most creates). */
 function createExport(tenant: SandboxTenant, req: SandboxRequest) {
   const body = objectBody(req);
   rejectUnknownKeys(body, ['connection_id', 'format', 'limit', 'fields']);
@@ -98,16 +100,30 @@ function createExport(tenant: SandboxTenant, req: SandboxRequest) {
   const format = body.format ?? 'csv';
   if (format !== 'json' && format !== 'csv') throw payloadError(`No enum match for: "${String(format)}"`, 'format');
   if (body.limit !== undefined && (typeof body.limit !== 'number' || !Number.isInteger(body.limit) || body.limit < 1)) throw payloadError('Expected a positive integer', 'limit');
-  const fields = body.fields === undefined ? defaultExportFields() : exportFields(body.fields);
+  const fields = body.fields === undefined ? defaultExportFields(format) : exportFields(body.fields);
+  if (format === 'csv') csvFieldRules(fields);
   const job = tenant.jobs.createExport({
     format,
     fields,
-    ...(connection ? { connectionId: connection.id } : {}),
+    ...(connection ? { connectionId: connection.id, connectionName: connection.name } : {}),
     ...(typeof body.limit === 'number' ? { limit: body.limit } : {}),
   });
-  const response = json(201, tenant.jobs.view(job));
+  const response = json(200, tenant.jobs.view(job));
   logApiOperation(tenant, req, 'Create export users job', response, body);
   return response;
+}
+
+/**
+ * Auth0's CSV limits: "Data exports in CSV format are limited to 30 fields" and "cannot include
+ * `app_metadata` or `user_metadata` as single objects". Auth0 does not document what it answers; the
+ * sandbox refuses the request (400) rather than writing a file without the column.
+ */
+function csvFieldRules(fields: ExportField[]): void {
+  if (fields.length > MAX_CSV_FIELDS) throw payloadError(`Array is too long (${fields.length}), maximum ${MAX_CSV_FIELDS}`, 'fields');
+  const i = fields.findIndex((f) => CSV_WHOLE_OBJECT_FIELDS.includes(f.name));
+  if (i >= 0) {
+    throw payloadError(`CSV exports cannot include ${fields[i]!.name} as a single object: name its fields (${fields[i]!.name}.<field>), or export in JSON format`, `fields[${i}].name`);
+  }
 }
 
 function exportFields(value: unknown): ExportField[] {

@@ -34,7 +34,7 @@ export function ticketRoutes(tenant: SandboxTenant): Route[] {
         const connection = tenant.connection(body.connection_id);
         if (!connection) throw connectionNotFound(400);
         // The store entry (a ghost counts) or, under import mode, the Get User script finds the user.
-        const known = tenant.storeEntry(connection, body.email) ?? (tenant.importsFromLegacy(connection) ? tenant.legacyUser(body.email) : undefined);
+        const known = tenant.storeEntry(connection, body.email) ?? tenant.legacyVia(connection, 'get_user', body.email);
         if (!known) throw userNotFound;
         target = { connectionName: connection.name, email: body.email.toLowerCase() };
       }

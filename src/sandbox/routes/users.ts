@@ -173,7 +173,7 @@ function createUser(tenant: SandboxTenant, req: SandboxRequest) {
   const conflict = new ApiError(409, 'The user already exists.', 'auth0_idp_error');
   // The internal store decides, ghosts included; under import mode the Get User script is asked too.
   if (tenant.storeEntry(connection, email)) throw conflict;
-  if (tenant.importsFromLegacy(connection) && tenant.legacyUser(email)) throw conflict;
+  if (tenant.legacyVia(connection, 'get_user', email)) throw conflict; // the Get User script finds them
   // A user_id is unique across the tenant: any connection, ghosts and linked identities included.
   if (typeof body.user_id === 'string' && tenant.userIdTaken(`auth0|${body.user_id}`)) throw conflict;
 
