@@ -1,18 +1,21 @@
-import { findEmail, normalizeEmail } from './email.js';
+import { normalizeEmail } from './email.js';
+import { cloudWatchEvents, elasticDocument, elasticHit, elasticSearch, insightsRow, sqsMessages } from './envelopes.js';
+import { newEvent } from './event.js';
 import { findMarkers, normalizeCode } from './markers.js';
+import {
+  flatToEvent,
+  inner,
+  isFlat,
+  jobIdIn,
+  messageEvents,
+  type Reader,
+  type RecordContext,
+  type RecordResult,
+} from './normalize.js';
 import type { LogEvent, LogFormat, SourceRef } from './types.js';
-import { asObj, cap, status, str, toUtc, type Obj } from './values.js';
+import { asObj, cap, str, toUtc, type Obj } from './values.js';
 
-export interface RecordContext {
-  inArray: boolean;
-  forced?: LogFormat;
-}
-export interface RecordResult {
-  format: LogFormat;
-  events: LogEvent[];
-}
-
-type Reader = (o: Obj, source: SourceRef, ctx: RecordContext) => RecordResult | null;
+export type { RecordContext, RecordResult } from './normalize.js';
 
 /**
  * Turns one parsed JSON record into normalized events, or null when it is no known Auth0 log shape.
@@ -25,7 +28,7 @@ export function recordToEvents(value: unknown, source: SourceRef, ctx: RecordCon
   if (!o) return null;
   const readers = ctx.forced ? FORCED[ctx.forced] : AUTO;
   for (const read of readers) {
-    const r = read(o, source, ctx);
+    const r = read(o, source, ctx, recordToEvents);
     if (r) return r;
   }
   return null;
@@ -76,49 +79,88 @@ const flat: Reader = (o, source, ctx) => {
   return { format, events: [flatToEvent(o, format, source)] };
 };
 
-const importUserErrors: Reader = (o, source) => {
+/**
+ * One user's report in `GET /jobs/{id}/errors`: `{user, errors: [{code, message, path}]}`. A user
+ * named without an email (only `user_id` or `username`) is reported by that name (`subject`). The
+ * job comes from a `job_id` field, else the envelope's job, else the file's name.
+ */
+function userErrors(o: Obj, source: SourceRef, jobId: string | null): LogEvent[] | null {
   const user = asObj(o.user);
   if (!user || !Array.isArray(o.errors)) return null;
   const email = normalizeEmail(user.email);
   const userId = str(user.user_id);
-  const events = o.errors.map(asObj).flatMap((err): LogEvent[] => {
+  const subject = str(user.username) ?? userId ?? str(user.email);
+  const job = str(o.job_id) ?? str(o.jobId) ?? jobId ?? jobIdIn(source.file);
+  return o.errors.map(asObj).flatMap((err): LogEvent[] => {
     if (!err) return [];
     const code = str(err.code);
     return [
-      event({
+      newEvent({
         type: 'import_error',
         description: cap(str(err.message) ?? code ?? ''),
         email,
+        subject,
         userId,
         codes: code ? [normalizeCode(code)] : [],
+        jobId: job,
         format: 'import-errors',
         source,
       }),
     ];
   });
-  return { format: 'import-errors', events };
+}
+
+const importUserErrors: Reader = (o, source) => {
+  const events = userErrors(o, source, null);
+  return events ? { format: 'import-errors', events } : null;
 };
 
+/**
+ * An error report saved together with its job: `{job_id | id: "job_...", errors: [reports]}`, or
+ * `{job: {status object}, errors: [reports]}` (whose job status is read too).
+ */
+const importErrorsWithJob: Reader = (o, source, ctx, again) => {
+  if (!Array.isArray(o.errors) || 'user' in o) return null;
+  const job = asObj(o.job);
+  const jobId = str(o.job_id) ?? str(o.jobId) ?? str(job?.id) ?? (typeof o.id === 'string' && o.id.startsWith('job_') ? o.id : null);
+  if (!jobId) return null;
+  const reports = o.errors.map(asObj).filter((r): r is Obj => !!r);
+  const events = reports.flatMap((r) => userErrors(r, source, jobId) ?? []);
+  if (events.length === 0 && reports.length > 0) return null;
+  const jobCtx = job ? inner(ctx) : null;
+  const status = job && jobCtx ? importJob(job, source, jobCtx, again) : null;
+  return { format: 'import-errors', events: [...(status?.events ?? []), ...events] };
+};
+
+/**
+ * A users import job's status (`GET /jobs/{id}`, or the errors endpoint for a job that failed as a
+ * whole). A job that failed or expired is `import_job_failed`; one that completed with failed users
+ * is `import_job_failures` (its errors are read from `GET /jobs/{id}/errors`); pending, processing
+ * and clean jobs are recognized but not reported.
+ */
 const importJob: Reader = (o, source) => {
   if (o.type !== 'users_import' || typeof o.status !== 'string') return null;
   const status = o.status;
-  // Only a failed (or timed-out) job is an event; pending/processing/completed are recognized, not reported.
-  if (status !== 'failed' && status !== 'expired') return { format: 'import-errors', events: [] };
+  const summary = asObj(o.summary);
+  const failedUsers = typeof summary?.failed === 'number' && summary.failed > 0;
+  const failedJob = status === 'failed' || status === 'expired';
+  if (!failedJob && !(status === 'completed' && failedUsers)) return { format: 'import-errors', events: [] };
   const jobId = str(o.id);
-  const details = str(o.status_details);
-  const description = details ?? jobSummary(jobId, status, asObj(o.summary));
+  const description = (failedJob ? str(o.status_details) : null) ?? jobSummary(jobId, status, summary);
   const m = findMarkers(description);
   return {
     format: 'import-errors',
     events: [
-      event({
+      newEvent({
         time: toUtc(o.created_at),
-        type: 'import_job_failed',
+        type: failedJob ? 'import_job_failed' : 'import_job_failures',
         description: cap(description),
+        connection: str(o.connection),
         connectionId: str(o.connection_id),
         codes: m.codes,
         statusCode: m.statusCode,
         logId: jobId,
+        jobId,
         format: 'import-errors',
         source,
       }),
@@ -126,31 +168,35 @@ const importJob: Reader = (o, source) => {
   };
 };
 
-const bunyan: Reader = (o, source) => {
+const bunyan: Reader = (o, source, ctx, again) => {
   if (typeof o.msg !== 'string' || typeof o.level !== 'number' || typeof o.v !== 'number' || !('time' in o)) {
     return null;
   }
-  return { format: 'bunyan', events: [consoleEvent(o.msg, o.time, 'bunyan', source)] };
+  return { format: 'bunyan', events: messageEvents(o.msg, o.time, 'bunyan', source, ctx, again) };
 };
 
 const MESSAGE_KEYS = ['message', 'msg', 'text', 'log', 'data'] as const;
 const TIME_KEYS = ['timestamp', 'time', 'date', 'ts'] as const;
 
-const actionsEntry: Reader = (o, source) => {
+/**
+ * A console entry: an Actions Real-time Logs download entry, or any `{message, timestamp}` line
+ * (a Lambda in JSON log format). A message that prints an Auth0 record yields that record's events.
+ */
+const actionsEntry: Reader = (o, source, ctx, again) => {
   // A record with an event code and a description is Auth0's, not a console line.
   if (typeof o.type === 'string' && typeof o.description === 'string') return null;
   const msgKey = MESSAGE_KEYS.find((k) => typeof o[k] === 'string');
   const timeKey = TIME_KEYS.find((k) => typeof o[k] === 'string' || typeof o[k] === 'number');
   if (!msgKey || !timeKey) return null;
-  return { format: 'actions-json', events: [consoleEvent(o[msgKey] as string, o[timeKey], 'actions-json', source)] };
+  return { format: 'actions-json', events: messageEvents(o[msgKey] as string, o[timeKey], 'actions-json', source, ctx, again) };
 };
 
-const actionsEnvelope: Reader = (o, source, ctx) => {
+const actionsEnvelope: Reader = (o, source, ctx, again) => {
   if (!Array.isArray(o.logs)) return null;
   const events: LogEvent[] = [];
   for (const e of o.logs) {
     const entry = asObj(e);
-    const r = entry ? actionsEntry(entry, source, ctx) : null;
+    const r = entry ? actionsEntry(entry, source, ctx, again) : null;
     if (r) events.push(...r.events);
   }
   if (events.length === 0 && o.logs.length > 0) return null;
@@ -161,9 +207,16 @@ const AUTO: Reader[] = [
   eventBridge,
   importJob,
   importUserErrors,
+  importErrorsWithJob,
   container,
   streamWrapper,
   flat,
+  sqsMessages,
+  cloudWatchEvents,
+  insightsRow,
+  elasticSearch,
+  elasticHit,
+  elasticDocument,
   bunyan,
   actionsEnvelope,
   actionsEntry,
@@ -173,98 +226,13 @@ const FORCED: Record<LogFormat, Reader[]> = {
   'management-api': [container, flat],
   'cli-json': [container, flat],
   'log-stream': [streamWrapper],
-  eventbridge: [eventBridge],
-  'import-errors': [importJob, importUserErrors],
+  eventbridge: [eventBridge, sqsMessages, cloudWatchEvents, insightsRow],
+  elastic: [elasticSearch, elasticHit, elasticDocument],
+  'import-errors': [importJob, importUserErrors, importErrorsWithJob],
   bunyan: [bunyan],
   'actions-json': [actionsEnvelope, actionsEntry],
   text: [],
 };
-
-// ---- normalization -------------------------------------------------------------------------
-
-/** A flat Auth0 log record: an event code plus a date or a log id (only the code if `loose`). */
-function isFlat(o: Obj, loose = false): boolean {
-  if (typeof o.type !== 'string' || o.type === '') return false;
-  return loose || 'date' in o || typeof o.log_id === 'string' || typeof o._id === 'string';
-}
-
-function flatToEvent(rec: Obj, format: LogFormat, source: SourceRef, outerLogId: string | null = null): LogEvent {
-  const details = parseDetails(rec.details);
-  const d = details.obj;
-  const body = asObj(d?.body);
-  const request = asObj(d?.request);
-  const response = asObj(d?.response);
-  const responseBody = asObj(response?.body);
-  const error = asObj(d?.error);
-  const query = asObj(d?.query);
-
-  const description = str(rec.description) ?? str(error?.message) ?? '';
-  const texts = [description, str(error?.message), str(responseBody?.message), str(d?.consoleOut), details.text];
-  const codes: string[] = [];
-  let textStatus: number | null = null;
-  for (const t of texts) {
-    if (!t) continue;
-    const m = findMarkers(t);
-    codes.push(...m.codes);
-    textStatus ??= m.statusCode;
-  }
-  for (const c of [error?.code, responseBody?.errorCode, responseBody?.code, rec.code]) {
-    const s = str(c);
-    if (s) codes.push(normalizeCode(s));
-  }
-
-  return event({
-    time: toUtc(rec.date),
-    type: str(rec.type) ?? '',
-    description: cap(description),
-    email:
-      normalizeEmail(rec.user_name) ??
-      normalizeEmail(body?.email) ??
-      normalizeEmail(asObj(request?.body)?.email) ??
-      normalizeEmail(query?.email),
-    userId: str(rec.user_id),
-    connection: str(rec.connection) ?? str(body?.connection) ?? str(query?.connection),
-    connectionId: str(rec.connection_id) ?? str(asObj(request?.body)?.connection_id),
-    codes,
-    statusCode: status(response?.statusCode) ?? status(responseBody?.statusCode) ?? textStatus,
-    logId: outerLogId ?? str(rec.log_id) ?? str(rec._id),
-    format,
-    source,
-  });
-}
-
-function consoleEvent(message: string, time: unknown, format: LogFormat, source: SourceRef): LogEvent {
-  const m = findMarkers(message);
-  return event({
-    time: toUtc(time),
-    type: 'console',
-    description: cap(message.trim()),
-    email: findEmail(message),
-    codes: m.codes,
-    statusCode: m.statusCode,
-    format,
-    source,
-  });
-}
-
-type EventInit = Partial<LogEvent> & Pick<LogEvent, 'type' | 'description' | 'format' | 'source'>;
-
-function event(e: EventInit): LogEvent {
-  return {
-    time: e.time ?? null,
-    type: e.type,
-    description: e.description,
-    email: e.email ?? null,
-    userId: e.userId ?? null,
-    connection: e.connection ?? null,
-    connectionId: e.connectionId ?? null,
-    codes: [...new Set(e.codes ?? [])],
-    statusCode: e.statusCode ?? null,
-    logId: e.logId ?? null,
-    format: e.format,
-    source: e.source,
-  };
-}
 
 function jobSummary(jobId: string | null, status: string, summary: Obj | null): string {
   let s = `Import job ${jobId ?? '(no id)'} ${status}`;
@@ -273,19 +241,4 @@ function jobSummary(jobId: string | null, status: string, summary: Obj | null): 
     s += `: ${n('inserted')} inserted, ${n('updated')} updated, ${n('failed')} failed of ${n('total')}`;
   }
   return s;
-}
-
-/** `details` is usually an object, sometimes a JSON string, sometimes plain text. */
-function parseDetails(v: unknown): { obj: Obj | null; text: string | null } {
-  if (typeof v !== 'string') return { obj: asObj(v), text: null };
-  const t = v.trim();
-  if (t.startsWith('{')) {
-    try {
-      const parsed = asObj(JSON.parse(t));
-      if (parsed) return { obj: parsed, text: null };
-    } catch {
-      // not JSON after all: treat as text
-    }
-  }
-  return { obj: null, text: t || null };
 }

@@ -1,4 +1,5 @@
 import { findEmail } from './email.js';
+import { newEvent } from './event.js';
 import { findMarkers } from './markers.js';
 import { cap, toUtc } from './values.js';
 import type { LogEvent, SourceRef } from './types.js';
@@ -10,12 +11,14 @@ const ISO_PREFIX =
 const TIME_OF_DAY_PREFIX = /^\[?\d{1,2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:\s?[AP]M)?Z?\]?(?:\s+|$)/i;
 // bunyan "short" output as printed by `wt logs`: "INFO wt: msg" (also "INFO: wt: msg").
 const BUNYAN_LEVEL_PREFIX = /^(?:TRACE|DEBUG|INFO|WARN|ERROR|FATAL):?\s+[^\s:]+:\s*/;
+// After the time, a Lambda console line has the request id and the level: "<uuid>\tINFO\t<message>".
+const LAMBDA_PREFIX = /^[0-9a-f]{8}(?:-[0-9a-f]{4}){3}-[0-9a-f]{12}\s+(?:TRACE|DEBUG|INFO|WARN|ERROR|FATAL)\s+/i;
 // A raw webtask SSE line: "data: {...bunyan record...}".
 const SSE_PREFIX = /^data:\s*(?=\{)/;
 
 /**
- * One line of free text (pasted Real-time Webtask Logs, `wt logs` output, any console output) to a
- * 'console' event, or null when the line carries no stuck-user marker.
+ * One line of free text (pasted Real-time Webtask Logs, `wt logs` output, a Lambda's console output,
+ * any console output) to a 'console' event, or null when the line carries no stuck-user marker.
  */
 export function parseTextLine(line: string, source: SourceRef): LogEvent | null {
   if (typeof line !== 'string') return null;
@@ -36,25 +39,22 @@ export function parseTextLine(line: string, source: SourceRef): LogEvent | null 
       rest = rest.slice(tod[0].length);
     }
     if (iso || tod) rest = rest.replace(BUNYAN_LEVEL_PREFIX, '');
+    if (iso) rest = rest.replace(LAMBDA_PREFIX, '');
   }
 
   const message = rest.trim();
   const markers = findMarkers(message);
   if (markers.codes.length === 0) return null;
-  return {
+  return newEvent({
     time: toUtc(timeText),
     type: 'console',
     description: cap(message),
     email: findEmail(message),
-    userId: null,
-    connection: null,
-    connectionId: null,
     codes: markers.codes,
     statusCode: markers.statusCode,
-    logId: null,
     format: 'text',
     source,
-  };
+  });
 }
 
 function parseSse(json: string): [string, unknown] | null {

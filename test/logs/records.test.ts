@@ -39,12 +39,14 @@ describe('flat records', () => {
       type: 'fs',
       description: 'The user already exists.',
       email: 'jane.doe@acme.com',
+      subject: null,
       userId: null,
       connection: 'legacy-db',
       connectionId: 'con_Lg7cYq2RzX4mB9tK',
       codes: ['USER_EXISTS'],
       statusCode: null,
       logId: fsRecord.log_id,
+      jobId: null,
       format: 'management-api',
       source: src,
     });
@@ -241,6 +243,146 @@ describe('console records', () => {
   });
 });
 
+describe('captures and envelopes of other systems', () => {
+  const ebEvent = (email: string) => ({
+    version: '0',
+    'detail-type': 'Auth0 log',
+    source: 'aws.partner/auth0.com/acme-1234/auth0.logs',
+    detail: { log_id: `eb-${email}`, data: { ...fsRecord, user_name: email, log_id: 'inner' } },
+  });
+
+  it('reads SQS bodies, SNS notifications in them, and a body that is a console line', () => {
+    const r = recordToEvents(
+      {
+        Messages: [
+          { MessageId: '1', Body: JSON.stringify(ebEvent('a@acme.com')) },
+          { MessageId: '2', Body: JSON.stringify({ Type: 'Notification', Message: JSON.stringify(ebEvent('b@acme.com')) }) },
+          { MessageId: '3', Body: 'forwarder: DUPLICATED_USER c@acme.com', Attributes: { SentTimestamp: '1714645867501' } },
+          { MessageId: '4', Body: 'heartbeat' },
+        ],
+      },
+      src,
+      top,
+    );
+    expect(r?.format).toBe('eventbridge');
+    expect(r?.events.map((e) => [e.email, e.format, e.logId, e.time?.toISO()])).toEqual([
+      ['a@acme.com', 'eventbridge', 'eb-a@acme.com', '2024-05-02T10:31:07.501Z'],
+      ['b@acme.com', 'eventbridge', 'eb-b@acme.com', '2024-05-02T10:31:07.501Z'],
+      ['c@acme.com', 'text', null, '2024-05-02T10:31:07.501Z'], // the message has no time: the envelope's
+    ]);
+    expect(recordToEvents({ Messages: [] }, src, top)).toEqual({ format: 'eventbridge', events: [] });
+  });
+
+  it('reads CloudWatch events and subscription logEvents, a Lambda JSON log line and a Logs Insights row', () => {
+    const lambdaLine = `2024-05-02T12:33:10.204Z\t3f5c8e2a-7b1d-4e9f-a6c3-1d2e3f4a5b6c\tINFO\t${JSON.stringify(ebEvent('d@acme.com'))}\n`;
+    const cw = recordToEvents({ events: [{ timestamp: 1, message: lambdaLine, ingestionTime: 2 }] }, src, top);
+    expect(cw?.events.map((e) => [e.email, e.format])).toEqual([['d@acme.com', 'eventbridge']]);
+    const sub = recordToEvents({ messageType: 'DATA_MESSAGE', logEvents: [{ id: '1', timestamp: 1, message: JSON.stringify(ebEvent('e@acme.com')) }] }, src, top);
+    expect(sub?.events.map((e) => e.email)).toEqual(['e@acme.com']);
+    const json = one({ timestamp: '2024-05-02T12:33:10.204Z', level: 'INFO', requestId: 'r', message: JSON.stringify(ebEvent('f@acme.com')) });
+    expect([json.email, json.format, json.connection]).toEqual(['f@acme.com', 'eventbridge', 'legacy-db']);
+    const insights = one({ '@timestamp': '2024-05-02 12:33:10.204', '@message': lambdaLine });
+    expect([insights.email, insights.format]).toEqual(['d@acme.com', 'eventbridge']);
+    // Foreign {events: [...]} without CloudWatch's fields is no capture.
+    expect(recordToEvents({ events: [{ name: 'deploy' }] }, src, top)).toBeNull();
+  });
+
+  it('keeps a console message with a pasted error body one console event', () => {
+    const body = '{"statusCode":409,"error":"Conflict","message":"The user already exists.","errorCode":"auth0_idp_error"}';
+    const e = one({ name: 'wt', level: 50, msg: `create g@acme.com failed: ${body}`, time: '2024-05-02T11:00:00Z', v: 0 });
+    expect([e.format, e.type, e.email, e.codes, e.statusCode]).toEqual(['bunyan', 'console', 'g@acme.com', ['USER_EXISTS', 'auth0_idp_error'], 409]);
+  });
+
+  it('reads Elastic documents, hits and _search responses', () => {
+    const doc = {
+      '@timestamp': '2024-05-02T15:20:11.402Z',
+      auth0: { logs: { data: { date: '2024-05-02T15:20:11.402Z', type: 'User signup failed', description: 'The user already exists.', connection: 'legacy-db' } } },
+      event: { action: 'user-signup-failed', id: '9001' },
+      user: { name: 'H@acme.com' },
+    };
+    expect(one(doc)).toMatchObject({ format: 'elastic', type: 'fs', email: 'h@acme.com', logId: '9001', connection: 'legacy-db' });
+    expect(one({ _index: 'logs-auth0.logs-default', _id: 'x', _source: doc }).email).toBe('h@acme.com');
+    const unknownCode = { ...doc, auth0: { logs: { data: { ...doc.auth0.logs.data, type: 'xyz' } } }, event: { action: 'unknown-xyz' } };
+    expect(one(unknownCode).type).toBe('xyz');
+    expect(recordToEvents({ hits: { total: { value: 0 }, hits: [] } }, src, top)).toEqual({ format: 'elastic', events: [] });
+    expect(recordToEvents({ hits: { hits: [{ _source: { message: 'nginx' } }] } }, src, top)).toBeNull();
+  });
+});
+
+describe('Management API records and import jobs', () => {
+  it('takes the connection and the email of a failed API call from its request body', () => {
+    const e = one({
+      type: 'fapi',
+      log_id: 'f1',
+      description: 'Create a User',
+      details: {
+        request: { method: 'post', path: '/api/v2/users', body: { email: 'I@acme.com', connection: 'legacy-db' } },
+        response: { statusCode: 409, body: { message: 'The user already exists.', errorCode: 'auth0_idp_error' } },
+      },
+    });
+    expect([e.email, e.connection, e.statusCode, e.codes]).toEqual(['i@acme.com', 'legacy-db', 409, ['USER_EXISTS', 'auth0_idp_error']]);
+  });
+
+  it('names the job of the sapi log that created it, and a non-email user_name as the subject', () => {
+    const sapi = one({
+      type: 'sapi',
+      log_id: 's1',
+      description: 'Create import users job',
+      details: { request: { path: '/api/v2/jobs/users-imports' }, response: { statusCode: 201, body: { id: 'job_Qm4TzR8wLp2VnX6c', type: 'users_import' } } },
+    });
+    expect(sapi.jobId).toBe('job_Qm4TzR8wLp2VnX6c');
+    expect(one({ ...fsRecord, user_name: ' jdoe ', details: {} })).toMatchObject({ email: null, subject: 'jdoe' });
+    expect(one(fsRecord).subject).toBeNull();
+  });
+
+  it('reports a completed job with failed users, with its job and connection', () => {
+    const e = one({
+      status: 'completed',
+      type: 'users_import',
+      created_at: '2024-05-03T07:45:12.330Z',
+      id: 'job_Hx7Kp2Lm9Qr4Tv6W',
+      connection_id: 'con_Lg7cYq2RzX4mB9tK',
+      connection: 'legacy-db',
+      summary: { failed: 3, updated: 0, inserted: 47, total: 50 },
+    });
+    expect(e).toMatchObject({
+      type: 'import_job_failures',
+      jobId: 'job_Hx7Kp2Lm9Qr4Tv6W',
+      logId: 'job_Hx7Kp2Lm9Qr4Tv6W',
+      connection: 'legacy-db',
+      connectionId: 'con_Lg7cYq2RzX4mB9tK',
+      description: 'Import job job_Hx7Kp2Lm9Qr4Tv6W completed: 47 inserted, 0 updated, 3 failed of 50',
+    });
+    expect(one({ status: 'failed', type: 'users_import', id: 'job_Qm4TzR8wLp2VnX6c' }).jobId).toBe('job_Qm4TzR8wLp2VnX6c');
+  });
+
+  it('names import errors by username or user_id when there is no email, and takes the job from the file name', () => {
+    const report = [
+      { user: { username: 'jdoe', user_id: 'legacy-1' }, errors: [{ code: 'DUPLICATED_USER', message: 'The user already exist and upsert parameter is false' }] },
+      { user: { user_id: 'legacy-2' }, errors: [{ code: 'CONFLICT_USERNAME', message: 'conflict' }] },
+      { user: { email: 'K@acme.com', username: 'kay' }, errors: [{ code: 'DUPLICATED_USER', message: 'x' }] },
+    ];
+    const r = recordToEvents(report, { file: 'exports/job_Hx7Kp2Lm9Qr4Tv6W.errors.json', line: 1 }, top);
+    expect(r?.events.map((e) => [e.email, e.subject, e.userId, e.jobId])).toEqual([
+      [null, 'jdoe', 'legacy-1', 'job_Hx7Kp2Lm9Qr4Tv6W'],
+      [null, 'legacy-2', 'legacy-2', 'job_Hx7Kp2Lm9Qr4Tv6W'],
+      ['k@acme.com', null, null, 'job_Hx7Kp2Lm9Qr4Tv6W'],
+    ]);
+    expect(recordToEvents(report, src, top)?.events.map((e) => e.jobId)).toEqual([null, null, null]);
+  });
+
+  it('reads a report saved with its job: a job_id field, or the job status itself', () => {
+    const errors = [{ user: { email: 'l@acme.com' }, errors: [{ code: 'DUPLICATED_USER', message: 'The user already exist and upsert parameter is false' }] }];
+    expect(recordToEvents({ job_id: 'job_Zc3Vn8Bq1Ws5Ye7R', errors }, src, top)?.events.map((e) => [e.email, e.jobId])).toEqual([['l@acme.com', 'job_Zc3Vn8Bq1Ws5Ye7R']]);
+    const job = { status: 'completed', type: 'users_import', id: 'job_Zc3Vn8Bq1Ws5Ye7R', summary: { failed: 1, inserted: 0, updated: 0, total: 1 } };
+    expect(recordToEvents({ job, errors }, src, top)?.events.map((e) => [e.type, e.jobId])).toEqual([
+      ['import_job_failures', 'job_Zc3Vn8Bq1Ws5Ye7R'],
+      ['import_error', 'job_Zc3Vn8Bq1Ws5Ye7R'],
+    ]);
+    expect(recordToEvents({ errors }, src, top)).toBeNull();
+  });
+});
+
 describe('forced formats', () => {
   it('interprets the value as the forced format only', () => {
     expect(recordToEvents(fsRecord, src, { inArray: false, forced: 'management-api' })?.format).toBe('management-api');
@@ -253,6 +395,11 @@ describe('forced formats', () => {
     const bunyanRec = { level: 30, msg: 'DUPLICATED_USER', time: 'x', v: 0 };
     expect(recordToEvents(bunyanRec, src, { inArray: false, forced: 'actions-json' })?.format).toBe('actions-json');
     expect(recordToEvents(bunyanRec, src, { inArray: false, forced: 'eventbridge' })).toBeNull();
+    const sqs = { Messages: [{ Body: JSON.stringify({ 'detail-type': 'Auth0 log', detail: fsRecord }) }] };
+    expect(recordToEvents(sqs, src, { inArray: false, forced: 'eventbridge' })?.events.map((e) => e.email)).toEqual(['jane.doe@acme.com']);
+    expect(recordToEvents(sqs, src, { inArray: false, forced: 'elastic' })).toBeNull();
+    expect(recordToEvents({ auth0: { logs: { data: fsRecord } } }, src, { inArray: false, forced: 'elastic' })?.format).toBe('elastic');
+    expect(recordToEvents({ auth0: { logs: { data: fsRecord } } }, src, { inArray: false, forced: 'management-api' })).toBeNull();
   });
 });
 
@@ -282,6 +429,19 @@ describe('odd input', () => {
     { logs: 'nope' },
     { start: 'a', logs: {} },
     Object.create(null),
+    { Messages: 'x' },
+    { Messages: [null, { Body: 5 }, { Body: '{not json' }, { Body: '{"Type":"Notification","Message":7}' }] },
+    { events: [{ message: null, timestamp: 'x' }, 3] },
+    { logEvents: [{ message: '{"detail-type":"Auth0 log","detail":7}', timestamp: 1 }] },
+    { '@message': 5, '@timestamp': null },
+    { auth0: { logs: { data: 'x' } } },
+    { auth0: { logs: { data: { type: 7 } } }, user: 'x', event: [] },
+    { hits: { hits: [null, { _source: 5 }, { _source: { auth0: null } }] } },
+    { _index: 5, _source: {} },
+    { job_id: 'job_12345678', errors: [null, { user: 5, errors: 'x' }] },
+    { job: 'x', id: 'job_12345678', errors: [] },
+    { type: 'users_import', status: 'completed', summary: { failed: 'many' } },
+    { timestamp: 1, message: '{"a": {"b": {"c": {"d": {"e": {}}}}}}' },
   ];
 
   it.each(odd.map((v, i) => [i, v]))('case %i never throws', (_i, v) => {

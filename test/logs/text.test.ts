@@ -183,6 +183,12 @@ describe('parseTextLine', () => {
     }
   });
 
+  it('strips the request id and level of a Lambda console line after its time', () => {
+    const e = parseTextLine('2024-05-02T12:33:10.207Z\t3f5c8e2a-7b1d-4e9f-a6c3-1d2e3f4a5b6c\tERROR\tforward failed for x@acme.com: DUPLICATED_USER', src);
+    expect(e?.time?.toISO()).toBe('2024-05-02T12:33:10.207Z');
+    expect(e?.description).toBe('forward failed for x@acme.com: DUPLICATED_USER');
+  });
+
   it('returns null for lines without a marker', () => {
     expect(parseTextLine('[20:42:49.638Z]  INFO wt: connected to streaming logs (container=acme)', src)).toBeNull();
     expect(parseTextLine('connected to streaming logs', src)).toBeNull();
