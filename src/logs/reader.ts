@@ -111,7 +111,7 @@ async function readOne(
       return null;
     }
     const text = options.format === 'text' || (!options.format && !looksLikeJson(sample, maxRecordBytes));
-    return text ? new TextReader(source.name, onEvent, maxRecordBytes) : jsonConsumer(source.name, onEvent, options, maxRecordBytes);
+    return text ? new TextReader(source.name, onEvent, maxRecordBytes, options.format !== 'text') : jsonConsumer(source.name, onEvent, options, maxRecordBytes);
   };
   try {
     for await (const chunk of opened.stream as AsyncIterable<Buffer>) {
