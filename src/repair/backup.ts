@@ -21,6 +21,8 @@ export interface BackupRecord {
 export class BackupStore {
   /** The folder's file names, listed once: a batch of thousands must not list it per user. */
   private listing: string[] | null = null;
+  /** Backups already read (find runs before save for the same user). */
+  private readonly records = new Map<string, BackupRecord | null>();
 
   constructor(readonly dir: string) {}
 
@@ -59,12 +61,16 @@ export class BackupStore {
     const out: Array<{ file: string; record: BackupRecord }> = [];
     for (const name of [...this.names(email)].sort()) {
       const file = path.join(this.dir, name);
-      try {
-        const record = JSON.parse(readFileSync(file, 'utf8')) as BackupRecord;
-        if (record.format === 'unstick-backup/1' && record.email === email) out.push({ file, record });
-      } catch {
-        // not ours, or damaged: never used as a backup
+      if (!this.records.has(file)) {
+        try {
+          const record = JSON.parse(readFileSync(file, 'utf8')) as BackupRecord;
+          this.records.set(file, record.format === 'unstick-backup/1' ? record : null);
+        } catch {
+          this.records.set(file, null); // not ours, or damaged: never used as a backup
+        }
       }
+      const record = this.records.get(file);
+      if (record && record.email === email) out.push({ file, record });
     }
     return out;
   }

@@ -25,6 +25,8 @@ export interface BatchRequest {
   concurrency: number;
   /** What earlier runs of this batch finished, from its journal. */
   resume: ResumeState;
+  /** Repeat repairs an earlier run finished. */
+  again: boolean;
 }
 
 export interface BatchRow extends RepairResult {
@@ -78,7 +80,7 @@ export async function runBatch(request: BatchRequest, deps: RepairDeps, events: 
       let row: BatchRow;
       try {
         const result = await repairOne(
-          { email: target.email, connection: request.connection, evidence: csvEvidence(target, request.source), force: false, dryRun: !apply, legacy: request.legacy },
+          { email: target.email, connection: request.connection, evidence: csvEvidence(target, request.source), force: false, dryRun: !apply, legacy: request.legacy, again: request.again },
           deps,
           hooks,
         );
@@ -92,7 +94,7 @@ export async function runBatch(request: BatchRequest, deps: RepairDeps, events: 
         row = { ...failedRow(target.email, err.message), line: target.line };
       }
       if (apply && request.reattempt.mode === 'import' && row.outcome === 'repaired') {
-        deps.journal.write({ email: row.email, step: 'repair-done', phase: 'after', detail: rowDetail(row) });
+        deps.journal.write({ email: row.email, step: 'import-pending', phase: 'after', detail: rowDetail(row) });
         importQueue.set(row.email, row);
       } else finish(row);
     }
@@ -141,9 +143,9 @@ export function resumeState(entries: Map<string, JournalEntry[]>): ResumeState {
   for (const [email, list] of entries) {
     const last = (step: string) => list.filter((e) => e.step === step && e.phase === 'after').at(-1);
     const finished = last('user-done');
-    const repaired = last('repair-done');
+    const pending = last('import-pending');
     if (finished) done.set(email, fromDetail(email, finished));
-    else if (repaired) awaitingImport.set(email, fromDetail(email, repaired));
+    else if (pending) awaitingImport.set(email, fromDetail(email, pending));
   }
   return { done, awaitingImport };
 }

@@ -46,6 +46,8 @@ export interface BulkImportDeps {
   sleep: (ms: number) => Promise<void>;
   now: () => Date;
   jobTimeoutMs?: number;
+  /** How long to look for users of a job whose creation failed for us (default 2 minutes). */
+  uncertainWaitMs?: number;
 }
 
 /**
@@ -71,32 +73,33 @@ export async function importUsers(emails: string[], legacy: LegacyExport, connec
 async function runChunk(chunk: { emails: string[]; users: Buffer }, connection: ConnectionInfo, deps: BulkImportDeps, onOutcome: (o: ImportOutcome) => void): Promise<void> {
   const { tenant, journal } = deps;
   const arrived = async (email: string) => remainingOn(await tenant.usersByEmail(email), connection.name).length > 0;
-  let job: ImportJob | null = null;
-  for (let attempt = 1; attempt <= 2 && !job; attempt++) {
-    for (const email of chunk.emails) journal.write({ email, step: 'reattempt import', phase: 'before', detail: { attempt, users: chunk.emails.length } });
-    try {
-      job = await tenant.createImportJob({ connectionId: connection.id, users: chunk.users });
-      for (const email of chunk.emails) journal.write({ email, step: 'reattempt import', phase: 'after', detail: { job_id: job.id, attempt } });
-    } catch (err) {
-      if (!isUncertain(err)) throw err;
-      for (const email of chunk.emails) journal.write({ email, step: 'reattempt import', phase: 'failed', error: `${(err as Error).message} (checking whether it took effect)` });
-      await deps.sleep(2000);
-      // Whoever arrived was imported by the job we could not see; only the others go again.
-      const missing: string[] = [];
-      for (const email of chunk.emails) {
-        if (await arrived(email)) {
-          journal.write({ email, step: 'reattempt import', phase: 'after', detail: { attempt, took_effect: true } });
-          onOutcome({ email, ok: true, jobId: null, detail: 'the import took effect although creating the job failed for us' });
-        } else missing.push(email);
+  for (const email of chunk.emails) journal.write({ email, step: 'reattempt import', phase: 'before', detail: { users: chunk.emails.length } });
+  let job: ImportJob;
+  try {
+    job = await tenant.createImportJob({ connectionId: connection.id, users: chunk.users });
+  } catch (err) {
+    if (!isUncertain(err)) throw err;
+    // The job may exist although creating it failed for us. Creating another would race it (and
+    // report DUPLICATED_USER for users it just imported), so look, for as long as a job could run.
+    for (const email of chunk.emails) journal.write({ email, step: 'reattempt import', phase: 'failed', error: `${(err as Error).message} (checking whether it took effect)` });
+    const missing = new Set(chunk.emails);
+    const deadline = deps.now().getTime() + (deps.uncertainWaitMs ?? 120_000);
+    for (let delay = 500; missing.size > 0 && deps.now().getTime() < deadline; delay = Math.min(delay * 2, 10_000)) {
+      await deps.sleep(delay);
+      for (const email of [...missing]) {
+        if (!(await arrived(email))) continue;
+        missing.delete(email);
+        journal.write({ email, step: 'reattempt import', phase: 'after', detail: { took_effect: true } });
+        onOutcome({ email, ok: true, jobId: null, detail: 'the import took effect although creating the job failed for us' });
       }
-      if (missing.length === 0) return;
-      if (attempt === 2) throw err;
-      const keep = new Set(missing);
-      const parsed = (JSON.parse(chunk.users.toString('utf8')) as Array<{ email: string }>).filter((u) => keep.has(u.email.trim().toLowerCase()));
-      chunk = { emails: missing, users: Buffer.from(JSON.stringify(parsed)) };
     }
+    for (const email of missing) {
+      onOutcome({ email, ok: false, jobId: null, detail: `creating the import job failed (${(err as Error).message}) and the user has not arrived; no second job was created, so run the reattempt again later` });
+    }
+    return;
   }
-  const finished = await poll(job!, deps);
+  for (const email of chunk.emails) journal.write({ email, step: 'reattempt import', phase: 'after', detail: { job_id: job.id } });
+  const finished = await poll(job, deps);
   if (finished.status !== 'completed' && finished.status !== 'failed') {
     for (const email of chunk.emails) onOutcome({ email, ok: false, jobId: finished.id, detail: `job ${finished.id} is still ${finished.status}; check it later with GET /api/v2/jobs/${finished.id}` });
     return;

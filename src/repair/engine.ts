@@ -1,5 +1,6 @@
 import type { ConnectionInfo, UserProfile } from '../tenant/types.js';
 import { classify, classifyProfile } from './classify.js';
+import { TenantApiError } from '../tenant/errors.js';
 import { executePlan, type RepairDeps } from './execute.js';
 import type { JournalEntry } from './journal.js';
 import { unfinishedSteps } from './journal.js';
@@ -16,6 +17,8 @@ export interface RepairRequest {
   force: boolean;
   dryRun: boolean;
   legacy: LegacyExport | null;
+  /** Repeat a repair an earlier run finished (the user has not logged in since). */
+  again?: boolean;
 }
 
 /** Where interactive and batch front ends differ: who sees the plan and who decides. */
@@ -36,21 +39,43 @@ export interface PlanView {
   earlier: { backups: string[]; unfinished: JournalEntry[] };
 }
 
-/** observe → classify → plan (pure) → confirm → execute (journal, backup) → reattempt, for one email. */
-export async function repairOne(request: RepairRequest, deps: RepairDeps, hooks: RepairHooks): Promise<RepairResult> {
-  const extraIds = request.legacy?.ghostId(request.email.trim().toLowerCase());
-  const history = deps.journal.history(request.email.trim().toLowerCase());
-  const observed = await observe(deps.tenant, request.email, request.connection, request.evidence, extraIds ? [extraIds] : []);
+/** What an earlier run finished for this email: a repair whose user has not come back yet. */
+function finishedRepair(history: JournalEntry[]): JournalEntry | undefined {
+  return history.filter((e) => e.step === 'repair-done' && e.phase === 'after' && (e.detail as { outcome?: unknown } | undefined)?.outcome === 'repaired').at(-1);
+}
+
+/**
+ * Read-only: observe (with the journal's history) → classify → plan. The one way to know what a
+ * repair would do, shared by repair, batch and inspect.
+ */
+export async function planFor(request: Omit<RepairRequest, 'dryRun'>, deps: Pick<RepairDeps, 'tenant' | 'journal' | 'backups'>, choose?: RepairHooks['choose']): Promise<PlanView> {
+  const email = request.email.trim().toLowerCase();
+  const extraId = request.legacy?.ghostId(email);
+  const history = deps.journal.history(email);
+  const observed = await observe(deps.tenant, email, request.connection, request.evidence, extraId ? [extraId] : []);
   observed.reimportedAt = history.filter((e) => e.step === 'reattempt import' && e.phase === 'after').at(-1)?.time ?? null;
   let classified = classify(observed);
-  if (classified.classification === 'several') {
-    const chosen = await hooks.choose(observed, classified.onConnection);
+  if (classified.classification === 'several' && choose) {
+    const chosen = await choose(observed, classified.onConnection);
     if (chosen) classified = classifyProfile(observed, chosen, classified.onConnection);
   }
-  const plan = planRepair(observed, classified, { force: request.force });
+  let plan = planRepair(observed, classified, { force: request.force });
+  // A repair that finished leaves a ghost suspect until the user logs in: doing it again would
+  // repeat its steps (and a second ticket, or a second store delete after a password was set).
+  const done = finishedRepair(history);
+  if (done && !request.again && classified.classification === 'ghost-suspect') {
+    plan = { ...plan, action: 'nothing', steps: [], reason: `repaired by unstick at ${done.time} (run ${done.run}): waiting for the user to log in; --again repeats the repair` };
+  }
   const backups = deps.backups.find(observed.email).map((b) => b.file);
-  const unfinished = unfinishedSteps(history);
-  hooks.show({ observed, plan, earlier: { backups, unfinished } });
+  return { observed, plan, earlier: { backups, unfinished: unfinishedSteps(history) } };
+}
+
+/** observe → classify → plan (pure) → confirm → execute (journal, backup) → reattempt, for one email. */
+export async function repairOne(request: RepairRequest, deps: RepairDeps, hooks: RepairHooks): Promise<RepairResult> {
+  const view = await planFor(request, deps, hooks.choose);
+  const { observed, plan } = view;
+  const backups = view.earlier.backups;
+  hooks.show(view);
 
   const result: RepairResult = {
     email: observed.email,
@@ -70,18 +95,34 @@ export async function repairOne(request: RepairRequest, deps: RepairDeps, hooks:
   if (request.dryRun) return { ...result, outcome: 'planned', steps: plan.steps.map((s) => ({ step: stepName(s), status: 'planned', detail: describeStep(s) })) };
   if (!(await hooks.decide(plan))) return { ...result, outcome: 'skipped', reason: `declined: ${plan.reason}` };
 
+  const done = (r: RepairResult): RepairResult => {
+    deps.journal.write({ email: r.email, step: 'repair-done', phase: 'after', detail: { outcome: r.outcome, classification: r.classification, backup: r.backup, error: r.error } });
+    return r;
+  };
   const executed = await executePlan(plan, observed, deps, hooks.onStep);
   result.steps = executed.steps;
   if (executed.backup) result.backup = executed.backup;
-  if (executed.error) return { ...result, outcome: 'failed', error: executed.error };
+  if (executed.error) return done({ ...result, outcome: 'failed', error: executed.error });
 
   const how = await hooks.reattempt(plan);
-  const again = await reattempt(how, observed.email, request.connection, { ...deps, legacy: request.legacy });
+  let again: Awaited<ReturnType<typeof reattempt>>;
+  try {
+    again = await reattempt(how, observed.email, request.connection, { ...deps, legacy: request.legacy });
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    deps.journal.write({ email: observed.email, step: `reattempt ${how.mode}`, phase: 'failed', error: message });
+    // The repair itself is done and journaled; an answer about this reattempt fails only this user.
+    if (!(err instanceof TenantApiError)) {
+      done({ ...result, outcome: 'repaired' });
+      throw err;
+    }
+    again = { ticket: null, job: null, message: null, step: { step: `reattempt ${how.mode}`, status: 'failed', detail: message } };
+  }
   hooks.onStep?.(again.step);
   result.steps.push(again.step);
   result.ticket = again.ticket;
   result.job = again.job;
   result.message = again.message;
-  if (again.step.status === 'failed') return { ...result, outcome: 'failed', error: `repaired, but the reattempt failed: ${again.step.detail ?? ''}` };
-  return { ...result, outcome: 'repaired' };
+  if (again.step.status === 'failed') return done({ ...result, outcome: 'failed', error: `repaired, but the reattempt failed: ${again.step.detail ?? ''}` });
+  return done({ ...result, outcome: 'repaired' });
 }

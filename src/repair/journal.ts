@@ -1,4 +1,4 @@
-import { closeSync, fsyncSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, fsyncSync, openSync, readdirSync, readFileSync, readSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { privateDir } from './files.js';
 
@@ -22,18 +22,36 @@ export class Journal {
   private fd: number | null = null;
   /** Entries by email, read from the file once; a batch asks for thousands of histories. */
   private byEmail: Map<string, JournalEntry[]> | null = null;
+  private othersByEmail: Map<string, JournalEntry[]> | null = null;
 
+  /**
+   * `others`: the other journals of the same state folder (read only). An email's history spans them
+   * all, so what one command did (a re-import, a finished repair) protects the user in every other.
+   */
   constructor(
     readonly file: string,
     readonly run: string,
     private readonly tenant: string,
     private readonly now: () => Date,
+    private readonly others: readonly string[] = [],
   ) {}
 
   write(entry: Omit<JournalEntry, 'time' | 'run' | 'tenant'>): void {
     if (this.fd === null) {
       privateDir(path.dirname(this.file));
       this.fd = openSync(this.file, 'a', 0o600);
+      // A crash can leave a last line cut short: end it, so the next entry is a line of its own.
+      const size = fstatSync(this.fd).size;
+      if (size > 0) {
+        const last = Buffer.alloc(1);
+        const rfd = openSync(this.file, 'r');
+        try {
+          readSync(rfd, last, 0, 1, size - 1);
+        } finally {
+          closeSync(rfd);
+        }
+        if (last[0] !== 0x0a) writeSync(this.fd, '\n');
+      }
     }
     const full: JournalEntry = { time: this.now().toISOString(), run: this.run, tenant: this.tenant, ...entry };
     writeSync(this.fd, JSON.stringify(full) + '\n');
@@ -46,33 +64,52 @@ export class Journal {
     this.fd = null;
   }
 
-  /** Every entry on this tenant for an email, oldest first (a damaged last line is skipped). */
+  /** Every entry on this tenant for an email, in this journal and the others, oldest first. */
   history(email: string): JournalEntry[] {
-    return this.entries().get(email) ?? [];
+    this.othersByEmail ??= this.load(this.others);
+    const own = this.entries().get(email) ?? [];
+    const other = this.othersByEmail.get(email) ?? [];
+    return other.length === 0 ? own : [...other, ...own].sort((a, b) => a.time.localeCompare(b.time));
   }
 
-  /** All entries on this tenant, by email. */
+  /** This journal's entries on this tenant, by email (what a resumed run continues from). */
   entries(): Map<string, JournalEntry[]> {
-    if (!this.byEmail) {
-      this.byEmail = new Map();
+    this.byEmail ??= this.load([this.file]);
+    return this.byEmail;
+  }
+
+  private load(files: readonly string[]): Map<string, JournalEntry[]> {
+    const map = new Map<string, JournalEntry[]>();
+    for (const file of files) {
       let text = '';
       try {
-        text = readFileSync(this.file, 'utf8');
+        text = readFileSync(file, 'utf8');
       } catch {
-        // no journal yet
+        continue; // no journal yet
       }
       for (const line of text.split('\n')) {
         if (!line) continue;
         try {
           const entry = JSON.parse(line) as JournalEntry;
-          if (entry.tenant === this.tenant) push(this.byEmail, entry);
+          if (entry.tenant === this.tenant) push(map, entry);
         } catch {
           // a line cut by a crash
         }
       }
     }
-    return this.byEmail;
+    return map;
   }
+}
+
+/** The journals of a state folder: repair's journal.ndjson and every batch's journal. */
+export function stateJournals(stateDir: string): string[] {
+  let names: string[] = [];
+  try {
+    names = readdirSync(stateDir);
+  } catch {
+    return [];
+  }
+  return names.filter((n) => n === 'journal.ndjson' || /^batch-.*\.journal\.ndjson$/.test(n)).map((n) => path.join(stateDir, n));
 }
 
 function push(map: Map<string, JournalEntry[]>, entry: JournalEntry): void {

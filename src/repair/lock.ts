@@ -1,4 +1,4 @@
-import { closeSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, linkSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { TemporaryFailureError } from '../errors.js';
 import { processAlive } from './files.js';
 
@@ -8,7 +8,7 @@ import { processAlive } from './files.js';
  */
 export function lockJournal(journal: string, now: () => Date): () => void {
   const file = `${journal}.lock`;
-  for (let attempt = 0; attempt < 2; attempt++) {
+  for (let attempt = 0; attempt < 3; attempt++) {
     try {
       const fd = openSync(file, 'wx', 0o600);
       writeSync(fd, JSON.stringify({ pid: process.pid, since: now().toISOString() }));
@@ -28,7 +28,25 @@ export function lockJournal(journal: string, now: () => Date): () => void {
           hint: 'wait for that run to finish (or stop it), then resume',
         });
       }
-      unlinkSync(file); // left by a run that died
+      // Left by a run that died. Take it over by renaming it aside (atomic: of two runs doing this at
+      // once only one renames the dead run's lock); a renamed lock that turns out live goes back.
+      const aside = `${file}.${process.pid}.stale`;
+      try {
+        renameSync(file, aside);
+      } catch {
+        continue; // another run took it over first: try again, and meet its live lock
+      }
+      const taken = readOwner(aside);
+      if (taken && processAlive(taken.pid)) {
+        try {
+          linkSync(aside, file);
+        } catch {
+          // someone holds it now anyway
+        }
+        unlinkSync(aside);
+        throw new TemporaryFailureError(`${journal} is in use by process ${taken.pid} (since ${taken.since}): one run at a time per journal`);
+      }
+      unlinkSync(aside);
     }
   }
   throw new TemporaryFailureError(`cannot lock ${journal}`);

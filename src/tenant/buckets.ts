@@ -34,6 +34,8 @@ interface Bucket {
   waiters: Set<() => void>;
   taken: number;
   limited: number;
+  /** 429s since the last answer that was not one. */
+  streak: number;
   sent: number;
 }
 
@@ -48,6 +50,7 @@ export interface BucketView {
 }
 
 const PROBE_TIMEOUT_MS = 2000;
+const MAX_WAIT_MS = 60_000;
 /** Send against 95 % of the learned rate: a little slack for clock and rounding error. */
 const RATE_MARGIN = 0.95;
 /** Shortest span between two answers that a rate is measured over. */
@@ -67,30 +70,36 @@ export class RateBuckets {
     return this.globalBinding ? 'global' : group;
   }
 
-  /** Waits until the bucket may take one more request; returns how long it waited and the request's number. */
-  async take(key: string, signal?: AbortSignal): Promise<{ waited: number; seq: number }> {
-    const b = this.bucket(key);
+  /**
+   * Waits until the group's bucket may take one more request; returns how long it waited, the
+   * request's number and the bucket it drew from (the group's, or 'global' once that binds, even
+   * for a request that started waiting before the switch).
+   */
+  async take(group: string, signal?: AbortSignal): Promise<{ waited: number; seq: number; key: string }> {
     const started = this.now();
     for (;;) {
       if (signal?.aborted) throw new InterruptedError();
+      const key = this.key(group);
+      const b = this.bucket(key);
       const now = this.now();
       const probeFree = b.probeSince === null || now - b.probeSince > PROBE_TIMEOUT_MS;
       let wait: number;
       if (b.remaining === null) {
         // Nothing known: one request finds out.
-        if (probeFree) return this.send(b, started, true);
+        if (probeFree) return this.send(b, key, started, true);
         wait = PROBE_TIMEOUT_MS;
       } else {
         const available = this.estimate(b, now);
-        if (available >= 1) return this.send(b, started, false);
+        if (available >= 1) return this.send(b, key, started, false);
         const untilReset = b.resetAt - now;
         if (b.trustReset || b.rate === null) {
           // Empty, refill unknown (or untrusted): wait for the reset header, then one probe.
-          if (untilReset <= 0 && probeFree) return this.send(b, started, true);
+          if (untilReset <= 0 && probeFree) return this.send(b, key, started, true);
           wait = untilReset > 0 ? untilReset : PROBE_TIMEOUT_MS;
         } else wait = (1 - available) / (b.rate * RATE_MARGIN);
       }
-      await this.sleepOrWake(b, Math.max(1, Math.ceil(wait)) + Math.round(this.random() * 5), signal);
+      // A reset far ahead (a skewed clock) must not stall the run: look again within a minute.
+      await this.sleepOrWake(b, Math.min(MAX_WAIT_MS, Math.max(1, Math.ceil(wait))) + Math.round(this.random() * 5), signal);
     }
   }
 
@@ -105,6 +114,8 @@ export class RateBuckets {
       this.globalBinding = true;
       key = 'global';
       seq = Number.MAX_SAFE_INTEGER;
+      // Requests waiting in group buckets move to the global one.
+      for (const other of this.buckets.values()) this.wake(other);
     }
     const b = this.bucket(key);
     const now = this.now();
@@ -113,9 +124,9 @@ export class RateBuckets {
     if (status === 429) {
       b.limited++;
       if (b.rate !== null) b.rate *= 0.8;
-      // Repeated 429s mean the refill model does not fit (a fixed window): trust only the reset header.
-      if (!switching && b.limited >= 3) b.trustReset = true;
-    }
+      // 429s in a row mean the refill model does not fit (a fixed window): trust only the reset header.
+      if (!switching && ++b.streak >= 3) b.trustReset = true;
+    } else b.streak = 0;
     const remaining = Number(headers.get('x-ratelimit-remaining'));
     const reset = Number(headers.get('x-ratelimit-reset'));
     const limit = Number(headers.get('x-ratelimit-limit'));
@@ -193,10 +204,10 @@ export class RateBuckets {
     b.sample = { at: now, seq, remaining };
   }
 
-  private send(b: Bucket, started: number, probe: boolean): { waited: number; seq: number } {
+  private send(b: Bucket, key: string, started: number, probe: boolean): { waited: number; seq: number; key: string } {
     if (probe) b.probeSince = this.now();
     b.taken++;
-    return { waited: this.now() - started, seq: ++b.sent };
+    return { waited: this.now() - started, seq: ++b.sent, key };
   }
 
   private bucket(key: string): Bucket {
@@ -215,6 +226,7 @@ export class RateBuckets {
         waiters: new Set(),
         taken: 0,
         limited: 0,
+        streak: 0,
         sent: 0,
       };
       this.buckets.set(key, b);

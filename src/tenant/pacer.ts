@@ -95,8 +95,7 @@ export class Pacer {
     let retries = 0;
     let rateLimitWaits = 0;
     for (;;) {
-      const bucket = this.rates.key(group);
-      const { waited, seq } = await this.rates.take(bucket, this.options.signal);
+      const { waited, seq, key: bucket } = await this.rates.take(group, this.options.signal);
       if (waited > 0) this.counters.waitedMs += waited;
       this.counters.requests++;
       let response: Response;
@@ -104,8 +103,11 @@ export class Pacer {
         response = await this.fetchAbortable(inner, input, init);
       } catch (err) {
         this.rates.release(bucket);
-        if (this.options.signal?.aborted || init?.signal?.aborted) throw err;
-        const failure = networkFailure(err, url);
+        if (this.options.signal?.aborted) throw err;
+        // The SDK's own timeout aborted the request: it was sent, and may have been carried out.
+        const failure = init?.signal?.aborted
+          ? { message: `${url.host} did not answer in time`, notSent: false, fatal: false }
+          : networkFailure(err, url);
         if (failure.fatal) throw new TenantUnreachableError(failure.message, { cause: err });
         if (!failure.notSent && !repeatable) throw new OutcomeUnknownError(method, url.pathname, failure.message);
         if (retries >= (this.options.maxRetries ?? 4)) {
@@ -123,7 +125,10 @@ export class Pacer {
         if (rateLimitWaits < (this.options.maxRateLimitWaits ?? 8)) {
           rateLimitWaits++;
           await discard(response);
-          await this.wait('rate-limit', this.resetWait(bucket, rateLimitWaits), bucket, method, url, 429);
+          this.counters.rateLimitWaits++;
+          // With rate-limit headers the bucket now knows its reset, and take() waits for it; without, back off.
+          if (!response.headers.has('x-ratelimit-reset')) await this.wait('rate-limit', this.backoff(rateLimitWaits - 1), bucket, method, url, 429);
+          else this.options.onWait?.({ reason: 'rate-limit', ms: this.rates.untilReset(bucket), bucket, method, path: url.pathname, status: 429 });
           continue;
         }
         return response;
@@ -159,13 +164,6 @@ export class Pacer {
       run.removeEventListener('abort', onAbort);
       own?.removeEventListener('abort', onOwn);
     }
-  }
-
-  private resetWait(bucket: string, attempt: number): number {
-    const untilReset = this.rates.untilReset(bucket);
-    // The reset header has a one-second resolution: add a little, and back off on repeated 429s without one.
-    const ms = untilReset > 0 ? untilReset + this.jitter(250) : this.backoff(attempt - 1);
-    return Math.min(ms, this.options.maxResetWaitMs ?? 60_000);
   }
 
   private backoff(retry: number): number {

@@ -97,6 +97,7 @@ describe('unstick repair: a stuck profile, interactively', () => {
       'delete-user auth0|legacy-1070 after',
       'delete-connection-user before',
       'delete-connection-user after',
+      'repair-done after',
     ]);
     expect(JSON.stringify(journal)).not.toContain('silver');
 

@@ -19,6 +19,7 @@ export interface BatchArgs {
   plan: string | undefined;
   tickets: string | undefined;
   resume: string | undefined;
+  again: boolean;
 }
 
 const file = argument('[file]', 'CSV of affected users (a ticket export, `unstick diagnose --csv`), or - for stdin');
@@ -32,13 +33,14 @@ const report = option('--report <file>', 'one row per email: .csv or .ndjson (em
 const plan = option('--plan <file>', 'dry run: where the plan goes (default: <state-dir>/batch-<time>.plan.ndjson)');
 const tickets = option('--tickets <file>', 'with --reattempt ticket: the CSV of links to send (default: <state-dir>/batch-<time>.tickets.csv)');
 const resume = option('--resume <journal>', 'continue an interrupted batch from its journal (printed when it started)');
+const again = flag('--again', 'repeat repairs an earlier run finished (users who have not logged in since)');
 const yes = { ...yesOption, description: 'do not ask before applying (required with --apply without a terminal)' };
 
 export const batchSpec = defineCommand<BatchArgs>({
   name: 'batch',
   description: 'repair many stuck users from a CSV of emails: a dry-run plan first, then --apply at the tenant\'s rate limits, crash-safe and resumable',
   arguments: [file],
-  options: [connectionOption, column, apply, yes, jsonOption, reattempt, concurrency, stateDir, backupDir, report, plan, tickets, resume],
+  options: [connectionOption, column, apply, yes, jsonOption, reattempt, concurrency, stateDir, backupDir, report, plan, tickets, resume, again],
   help: `Each user goes through the same engine as \`unstick repair\`: live state decides (ghost suspects and
 stuck profiles are repaired; healthy, linked, several-profile and no-migration-source users are
 skipped), every profile is backed up before a delete, every call is journaled.
@@ -69,6 +71,7 @@ Examples:
       plan: input.get(plan),
       tickets: input.get(tickets),
       resume: r,
+      again: input.get(again),
     };
   },
   load: async () => (await import('./batch.js')).batch,

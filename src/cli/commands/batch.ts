@@ -1,11 +1,11 @@
-import { createReadStream, mkdirSync, readFileSync } from 'node:fs';
+import { createReadStream, mkdirSync, readFileSync, realpathSync } from 'node:fs';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { ExitCode, InputDataError, InputMissingError, UsageError } from '../../errors.js';
 import { BackupStore } from '../../repair/backup.js';
 import { resumeState, runBatch, type BatchRow, type ResumeState } from '../../repair/batch.js';
 import { resolveConnection } from '../../repair/connection.js';
-import { Journal } from '../../repair/journal.js';
+import { Journal, stateJournals } from '../../repair/journal.js';
 import { LegacyExport } from '../../repair/legacy-export.js';
 import { lockJournal } from '../../repair/lock.js';
 import { emptyTargetSummary, readTargets, type TargetSummary } from '../../repair/targets.js';
@@ -47,6 +47,9 @@ export async function batch(ctx: Context, args: BatchArgs): Promise<number> {
     report: args.report ? resolve(args.report) : null,
     tickets: args.reattempt.mode === 'ticket' ? (args.tickets ? resolve(args.tickets) : path.join(stateDir, `batch-${stamp}.tickets.csv`)) : null,
   };
+  for (const [flag, file] of [['--report', settings.report], ['--plan', args.plan ? resolve(args.plan) : null], ['--tickets', settings.tickets]] as const) {
+    if (file && settings.input !== '-' && sameFile(file, settings.input)) throw new UsageError(`${flag} ${file} is the input: it would be overwritten before it is read; write it elsewhere`);
+  }
   if (resumed && settings.input === '-') throw new UsageError('this batch read stdin: it cannot be resumed from its journal; run it again from the same CSV (finished users are safe to repeat)');
   const legacy = settings.reattempt.mode === 'import' ? LegacyExport.read(settings.reattempt.file) : null;
 
@@ -71,7 +74,7 @@ export async function batch(ctx: Context, args: BatchArgs): Promise<number> {
   mkdirSync(stateDir, { recursive: true, mode: 0o700 });
   const journalPath = resumed?.file ?? path.join(stateDir, `batch-${stamp}.journal.ndjson`);
   const runId = `${ctx.now().toISOString()}-${process.pid}`;
-  const journal = new Journal(journalPath, runId, tenant.domain, ctx.now);
+  const journal = new Journal(journalPath, runId, tenant.domain, ctx.now, stateJournals(stateDir).filter((f) => f !== journalPath));
   const unlock = apply ? lockJournal(journalPath, ctx.now) : () => {};
   const resumeHint = `resume with: unstick batch --resume ${path.relative(ctx.cwd, journalPath) || journalPath}${args.yes ? ' --yes' : ''}`;
   let resume: ResumeState = { done: new Map(), awaitingImport: new Map() };
@@ -116,6 +119,7 @@ export async function batch(ctx: Context, args: BatchArgs): Promise<number> {
         legacy,
         concurrency: settings.concurrency,
         resume,
+        again: args.again,
       },
       { tenant, journal, backups, now: ctx.now, sleep: ctx.sleep },
       { onRow, onRead: (n) => (read = n) },
@@ -198,6 +202,17 @@ function renderSummary(tally: Tally, input: TargetSummary, dryRun: boolean): str
     `input: ${plural(input.rows, 'row')}, ${input.unique} unique, ${input.duplicates} duplicate, ${input.invalidCount} invalid, ${input.blank} blank (email column: ${input.column || '?'})`,
   );
   return lines.join('\n') + '\n';
+}
+
+function sameFile(a: string, b: string): boolean {
+  const real = (p: string) => {
+    try {
+      return realpathSync(p);
+    } catch {
+      return path.resolve(p);
+    }
+  };
+  return real(a) === real(b);
 }
 
 function inputJson(s: TargetSummary): object {

@@ -1,5 +1,5 @@
 import { connectionOption, jsonOption } from '../options.js';
-import { defineCommand } from '../spec.js';
+import { defineCommand, option } from '../spec.js';
 import { emails, logs, tenantLogs } from './repair.spec.js';
 
 /** `unstick inspect`, as the command receives it. */
@@ -9,13 +9,16 @@ export interface InspectArgs {
   json: boolean;
   logs: string | undefined;
   tenantLogs: boolean;
+  stateDir: string;
 }
+
+const stateDir = option('--state-dir <dir>', "read (never written): earlier runs' journals and backups", { default: 'unstick-state' });
 
 export const inspectSpec = defineCommand<InspectArgs>({
   name: 'inspect',
   description: 'show what the tenant holds for users (profiles, identities, logins, metadata), the evidence, the classification and the repair plan; changes nothing',
   arguments: [emails],
-  options: [connectionOption, jsonOption, logs, tenantLogs],
+  options: [connectionOption, jsonOption, logs, tenantLogs, stateDir],
   help: `Read-only: users-by-email, the connection's settings and (with --tenant-logs) one log search per user.
 
 Examples:
@@ -27,6 +30,7 @@ Examples:
     json: input.get(jsonOption),
     logs: input.get(logs),
     tenantLogs: input.get(tenantLogs),
+    stateDir: input.get(stateDir),
   }),
   load: async () => (await import('./inspect.js')).inspect,
 });

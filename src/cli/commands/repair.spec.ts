@@ -17,13 +17,15 @@ export interface RepairArgs {
   backupDir: string | undefined;
   logs: string | undefined;
   tenantLogs: boolean;
+  again: boolean;
 }
 
 export const emails = argument('<emails...>', 'the stuck users, by email');
 export const logs = option('--logs <path>', 'log evidence: a file or directory in any format diagnose reads (the time of the latest evidence decides healthy or stuck)');
 export const tenantLogs = flag('--tenant-logs', "evidence from the tenant's own logs: one GET /logs search per user (read:logs)");
 const dryRun = flag('--dry-run', 'show the plan only: no change is made (zero mutating requests)');
-const force = flag('--force', 'include healthy, linked and no-migration-source profiles (asks a second time)');
+const force = flag('--force', 'include healthy, linked and no-migration-source profiles (asks a second time: needs a terminal)');
+const again = flag('--again', 'repeat a repair an earlier run finished (the user has not logged in since)');
 const reattempt = option('--reattempt <how>', 'after the repair: ticket | import:FILE (a legacy export in Auth0 import schema) | message | none (default: ask, or message with --yes)');
 const stateDir = option('--state-dir <dir>', 'where the audit journal (and by default the backups) are kept', { default: 'unstick-state' });
 const backupDir = option('--backup-dir <dir>', 'where profile backups are written (default: <state-dir>/backups)');
@@ -33,7 +35,7 @@ export const repairSpec = defineCommand<RepairArgs>({
   name: 'repair',
   description: "repair stuck users with Auth0's documented fix (back up, Delete a User, Delete a Connection User, reattempt), decided from live tenant state",
   arguments: [emails],
-  options: [connectionOption, yes, jsonOption, dryRun, force, reattempt, stateDir, backupDir, logs, tenantLogs],
+  options: [connectionOption, yes, jsonOption, dryRun, force, again, reattempt, stateDir, backupDir, logs, tenantLogs],
   help: `The tenant comes from AUTH0_DOMAIN with AUTH0_CLIENT_ID/AUTH0_CLIENT_SECRET (or AUTH0_TOKEN), in the
 environment or ./.env. Every change is journaled in <state-dir>/journal.ndjson; running the same
 command again finishes an interrupted repair without repeating harm.
@@ -54,6 +56,7 @@ Examples:
     backupDir: input.get(backupDir),
     logs: input.get(logs),
     tenantLogs: input.get(tenantLogs),
+    again: input.get(again),
   }),
   load: async () => (await import('./repair.js')).repair,
 });

@@ -4,7 +4,7 @@ import { ExitCode, UsageError } from '../../errors.js';
 import { BackupStore } from '../../repair/backup.js';
 import { resolveConnection } from '../../repair/connection.js';
 import { repairOne, type RepairHooks } from '../../repair/engine.js';
-import { Journal } from '../../repair/journal.js';
+import { Journal, stateJournals } from '../../repair/journal.js';
 import { LegacyExport } from '../../repair/legacy-export.js';
 import { normalizeEmail } from '../../repair/observe.js';
 import { renderPlan, renderResults, resultsJson } from '../../repair/report.js';
@@ -12,7 +12,7 @@ import type { Reattempt, RepairResult } from '../../repair/types.js';
 import type { ConnectionInfo } from '../../tenant/types.js';
 import type { Context } from '../context.js';
 import { gatherEvidence } from '../evidence.js';
-import { plural } from '../output.js';
+import { plural, warn } from '../output.js';
 import type { RepairArgs } from './repair.spec.js';
 
 export async function repair(ctx: Context, args: RepairArgs): Promise<number> {
@@ -29,7 +29,8 @@ export async function repair(ctx: Context, args: RepairArgs): Promise<number> {
   const evidence = await gatherEvidence(ctx, emails, { logs: args.logs && resolve(args.logs), tenantLogs: args.tenantLogs, tenant: ctx.tenant });
 
   const stateDir = resolve(args.stateDir);
-  const journal = new Journal(path.join(stateDir, 'journal.ndjson'), runId(ctx.now()), tenant.domain, ctx.now);
+  const journalFile = path.join(stateDir, 'journal.ndjson');
+  const journal = new Journal(journalFile, runId(ctx.now()), tenant.domain, ctx.now, stateJournals(stateDir).filter((f) => f !== journalFile));
   const backups = new BackupStore(args.backupDir ? resolve(args.backupDir) : path.join(stateDir, 'backups'));
   const deps = { tenant, journal, backups, now: ctx.now, sleep: ctx.sleep };
   const err = ctx.color.err;
@@ -46,7 +47,13 @@ export async function repair(ctx: Context, args: RepairArgs): Promise<number> {
       return candidates.find((p) => p.user_id === picked) ?? null;
     },
     decide: async (plan) => {
-      if (args.yes) return true;
+      // Overriding a refusal is asked a second time, by a person: --yes never answers it.
+      if (plan.forced && !ctx.canPrompt) {
+        warn(ctx, `${plan.email} skipped: --force on a ${plan.classification} user needs a terminal to confirm the second question`);
+        return false;
+      }
+      if (args.yes && !plan.forced) return true;
+      if (args.yes) return ctx.prompt.confirm(`${plan.email} is ${plan.classification}, not stuck. Delete the profile anyway (it is backed up first)?`, { default: false });
       const ok = await ctx.prompt.confirm(`Run these ${plural(plan.steps.length, 'step')} for ${plan.email} on ${tenant.domain}?`, { default: false });
       if (!ok || !plan.forced) return ok;
       return ctx.prompt.confirm(`${plan.email} is ${plan.classification}, not stuck. Delete the profile anyway (it is backed up first)?`, { default: false });
@@ -58,7 +65,7 @@ export async function repair(ctx: Context, args: RepairArgs): Promise<number> {
   const results: RepairResult[] = [];
   try {
     for (const email of emails) {
-      results.push(await repairOne({ email, connection, evidence: evidence.get(email) ?? null, force: args.force, dryRun: args.dryRun, legacy }, deps, hooks));
+      results.push(await repairOne({ email, connection, evidence: evidence.get(email) ?? null, force: args.force, dryRun: args.dryRun, legacy, again: args.again }, deps, hooks));
     }
   } finally {
     journal.close();
