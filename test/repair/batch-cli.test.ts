@@ -127,6 +127,29 @@ describe('unstick batch', () => {
   });
 });
 
+describe('unstick batch: what a review found', () => {
+  it('users a batch imported again are healthy to the next batch, even with another journal', async () => {
+    const dir = workdir();
+    const exportFile = path.join(dir, 'legacy.json');
+    writeFileSync(exportFile, JSON.stringify(STUCK.map((email, i) => ({ email, email_verified: true, user_id: `re-${i}` }))));
+    const file = csv(dir, ['email', ...STUCK]);
+    expect((await runCli(['batch', file, '--apply', '--yes', '--reattempt', `import:${exportFile}`], { env: sb().env, cwd: dir })).code).toBe(0);
+    await sb().control.clearJournal();
+    const next = await runCli(['batch', file, '--apply', '--yes', '--json'], { env: sb().env, cwd: dir });
+    expect(JSON.parse(next.stdout).totals.classifications).toEqual({ healthy: { 'nothing-to-do': 2 } });
+    expect(await mutations(sb())).toEqual([]);
+  });
+
+  it('refuses a --report that is the input', async () => {
+    const dir = workdir();
+    const file = csv(dir, ['email', ...GHOSTS]);
+    const r = await runCli(['batch', file, '--report', file], { env: sb().env, cwd: dir });
+    expect(r.code).toBe(64);
+    expect(r.stderr).toMatch(/--report .* is the input/);
+    expect(readFileSync(file, 'utf8')).toContain(GHOSTS[0]);
+  });
+});
+
 describe('unstick batch paces itself per endpoint group', () => {
   it('keeps every bucket under its limit: no 429 from the tenant, every user repaired', async () => {
     const dir = workdir();

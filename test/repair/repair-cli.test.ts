@@ -202,3 +202,39 @@ describe('unstick repair: users it must leave alone', () => {
     expect(await mutations(sb())).toEqual([]);
   });
 });
+
+describe('unstick repair: what a review found', () => {
+  it('--force with --yes and no terminal never deletes: the second question needs a person', async () => {
+    await sb().control.clearJournal();
+    const r = await runCli(['repair', 'alice.ng@acme.com', 'priya.shah@acme.com', '--force', '--yes', '--json'], { env: sb().env, cwd: workdir() });
+    expect(r.code).toBe(1);
+    expect(repairJson(r.stdout).results.map((x) => x.outcome)).toEqual(['skipped', 'skipped']);
+    expect(r.stderr).toContain('needs a terminal to confirm the second question');
+    expect(await mutations(sb())).toEqual([]);
+  });
+
+  it('a finished repair is not repeated (no second delete, no second ticket) unless --again', async () => {
+    const cwd = workdir();
+    expect((await runCli(['repair', JANE, '--yes', '--reattempt', 'ticket'], { env: sb().env, cwd })).code).toBe(0);
+    await sb().control.clearJournal();
+    const again = await runCli(['repair', JANE, '--yes', '--reattempt', 'ticket', '--json'], { env: sb().env, cwd });
+    expect(repairJson(again.stdout).results[0]).toMatchObject({ outcome: 'nothing-to-do', reason: expect.stringMatching(/repaired by unstick at .*--again repeats the repair/) });
+    expect(await mutations(sb())).toEqual([]);
+    const forced = await runCli(['repair', JANE, '--yes', '--reattempt', 'none', '--again'], { env: sb().env, cwd });
+    expect(forced.code).toBe(0);
+    expect(await mutations(sb())).toEqual([`DELETE /api/v2/connections/${LEGACY_DB}/users?email=${JANE}`]);
+  });
+
+  it('a reattempt that fails fails that user only: the others are repaired, the journal says what failed', async () => {
+    const cwd = workdir();
+    await sb().control.faults([{ route: 'POST /api/v2/tickets/password-change', sequence: [400] }]);
+    const r = await runCli(['repair', JANE, 'raj.patel@acme.com', '--yes', '--reattempt', 'ticket', '--json'], { env: sb().env, cwd });
+    expect(r.code).toBe(1);
+    const [jane, raj] = repairJson(r.stdout).results;
+    expect(jane).toMatchObject({ outcome: 'failed', error: expect.stringMatching(/^repaired, but the reattempt failed/) });
+    expect(jane!.steps.map((s: { step: string; status: string }) => `${s.step}:${s.status}`)).toEqual(['delete-connection-user:done', 'reattempt ticket:failed']);
+    expect(raj).toMatchObject({ outcome: 'repaired', ticket: expect.stringContaining('reset-password') });
+    const journal = readFileSync(path.join(cwd, 'unstick-state', 'journal.ndjson'), 'utf8');
+    expect(journal).toMatch(/"step":"reattempt ticket","phase":"failed"/);
+  });
+});
