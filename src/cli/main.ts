@@ -8,6 +8,7 @@ import { disconnectSpec } from './commands/disconnect.spec.js';
 import { doctorSpec } from './commands/doctor.spec.js';
 import { inspectSpec } from './commands/inspect.spec.js';
 import { logsSpec } from './commands/logs.spec.js';
+import { metadataSpec } from './commands/metadata.spec.js';
 import { repairSpec } from './commands/repair.spec.js';
 import { sandboxSpec } from './commands/sandbox.spec.js';
 import { verifySpec } from './commands/verify.spec.js';
@@ -17,7 +18,7 @@ import { commanderOption, parsedFor, type CommandEntry } from './spec.js';
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
 /** Every command, in --help order. A new command is its spec file (commands/<name>.spec.ts) plus one entry here. */
-export const COMMANDS: readonly CommandEntry[] = [diagnoseSpec, logsSpec, inspectSpec, repairSpec, batchSpec, verifySpec, doctorSpec, disconnectSpec, sandboxSpec];
+export const COMMANDS: readonly CommandEntry[] = [diagnoseSpec, logsSpec, inspectSpec, repairSpec, batchSpec, verifySpec, metadataSpec, doctorSpec, disconnectSpec, sandboxSpec];
 
 /**
  * Runs the CLI and returns the exit code; never throws and never calls process.exit. `commands`

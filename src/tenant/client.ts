@@ -169,6 +169,9 @@ export function openTenant(config: TenantConfig, options: OpenTenantOptions = {}
       return Buffer.from(await response.arrayBuffer());
     },
 
+    updateMetadata: (userId, patch) =>
+      call(`update the metadata of ${userId}`, async () => toProfile((await sdk.users.update(userId, patch as never, request)) as unknown as Record<string, unknown>)),
+
     connectionOptions: (connectionId) =>
       notFoundAsNull(`read connection ${connectionId}`, async () => {
         const c = (await sdk.connections.get(connectionId, {}, request)) as unknown as Record<string, unknown>;

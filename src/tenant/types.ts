@@ -72,6 +72,8 @@ export interface TenantApi {
   searchLogs(q: string, options?: { perPage?: number; sort?: string }): Promise<TenantLogRecord[]>;
   /** Checkpoint paging: up to `take` (≤ 100) records with a log_id after `from`, oldest first. */
   logsAfter(from: string, take?: number): Promise<TenantLogRecord[]>;
+  /** PATCH /users/{id} with first-level metadata keys (Auth0 merges them into what the user has). */
+  updateMetadata(userId: string, patch: { user_metadata?: Record<string, unknown>; app_metadata?: Record<string, unknown> }): Promise<UserProfile>;
   /** The connection's whole `options` object as Auth0 returns it (null when there is no such connection). */
   connectionOptions(connectionId: string): Promise<Record<string, unknown> | null>;
   /** PATCH the connection with this **whole** options object (Auth0 replaces options entirely); returns what Auth0 answered. */

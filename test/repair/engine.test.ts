@@ -44,6 +44,9 @@ function memoryTenant(profiles: UserProfile[]) {
       throw new Error('not used');
     },
     downloadExport: async () => 'expired',
+    updateMetadata: async () => {
+      throw new Error('not used');
+    },
   };
   return { tenant, calls };
 }
