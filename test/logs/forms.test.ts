@@ -119,7 +119,7 @@ describe('EventBridge captures', () => {
   });
 
   it('a Lambda console.log line, compact or pretty-printed after a word of prose', async () => {
-    const { events, input } = await read('lambda-console.log');
+    const { events, input } = await read('lambda-console.txt');
     expect(events.map(view)).toEqual([
       { line: 2, type: 'fs', email: 'jon.berg@acme.com', time: '2024-05-02T13:07:42.640Z', ...LEGACY, ...EXISTS, format: 'eventbridge' },
       { line: 4, type: 'fs', email: 'kim.park@acme.com', time: '2024-05-02T13:11:05.019Z', ...LEGACY, ...EXISTS, format: 'eventbridge' },
