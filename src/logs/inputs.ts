@@ -3,6 +3,7 @@ import path from 'node:path';
 import { PassThrough, type Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { InputMissingError } from '../errors.js';
+import { isGzip } from './sniff.js';
 
 /** One input as the user named it: a file (found directly or inside a directory) or stdin. */
 export interface Source {
@@ -87,7 +88,7 @@ export async function openSource(source: Source, stdin: Readable = process.stdin
     closeRaw();
     throw err;
   }
-  const gzip = first.length >= 2 && first[0] === 0x1f && first[1] === 0x8b;
+  const gzip = isGzip(first);
   const replay = new PassThrough({ highWaterMark: READ_CHUNK });
   if (first.length > 0) replay.write(first);
   if (raw.readableEnded) replay.end();

@@ -1,20 +1,33 @@
+import type { InputReader, InputSummary } from './input-reader.js';
 import { MalformedLog } from './malformed.js';
 import { recordToEvents } from './records.js';
-import type { ScanSink } from './scanner.js';
+import { JsonScanner, type ScanSink } from './scanner.js';
 import type { LogEvent, LogFormat } from './types.js';
 
 /** How many records are parsed regardless of markers, to learn an input's format. */
 const PROBE_RECORDS = 16;
 
+export interface JsonReadOptions {
+  /** Read every record as this format. */
+  forced?: LogFormat | undefined;
+  /** Learn the format and judge "not a log" from the first records (off for a worker's later range). */
+  probe?: boolean | undefined;
+  maxRecordBytes: number;
+  /** Known in advance that every record is one line (a worker's range of an NDJSON file). */
+  lineDelimited?: boolean | undefined;
+}
+
 /**
- * Turns scanned JSON records into events: counts everything, parses only what the fast path flags
- * (or everything with `all`), and learns the input's format from the first records.
+ * Reads JSON inputs: the scanner splits records and flags those that may carry a marker; this
+ * counts everything, parses only what the fast path flags, and learns the input's format from the
+ * first records.
  */
-export class RecordHandler implements ScanSink {
-  records = 0;
-  events = 0;
-  format: LogFormat | null = null;
-  readonly malformedLog: MalformedLog;
+export class JsonRecordReader implements InputReader, ScanSink {
+  private records = 0;
+  private events = 0;
+  private format: LogFormat | null = null;
+  private readonly malformedLog: MalformedLog;
+  private readonly scanner: JsonScanner;
   private probeParsed = 0;
   private probeKnown = 0;
   private ended = false;
@@ -22,14 +35,10 @@ export class RecordHandler implements ScanSink {
   constructor(
     private readonly file: string,
     private readonly emit: (event: LogEvent) => void,
-    private readonly options: {
-      forced?: LogFormat | undefined;
-      all?: boolean | undefined;
-      /** Learn the format and judge "not a log" from the first records (off for a worker's later range). */
-      probe?: boolean | undefined;
-    },
+    private readonly options: JsonReadOptions,
   ) {
     this.malformedLog = new MalformedLog(file);
+    this.scanner = new JsonScanner(this, { maxRecordBytes: options.maxRecordBytes, lineDelimited: options.lineDelimited });
   }
 
   /**
@@ -46,12 +55,29 @@ export class RecordHandler implements ScanSink {
    * a job that failed as a whole carries no marker word. Everything else relies on the fast path.
    */
   private get parsesAll(): boolean {
-    return this.options.all === true || this.format === 'import-errors';
+    return this.format === 'import-errors';
   }
 
-  /** The caller says the input ended (lets a short input finish its probe). */
-  end(): void {
-    this.ended = true;
+  push(chunk: Buffer): void {
+    this.scanner.push(chunk);
+  }
+
+  end(failure?: string): void {
+    this.scanner.end();
+    this.ended = true; // lets a short input finish its probe
+    if (failure) this.malformedLog.add(this.scanner.currentLine, `the input ends early: ${failure}`);
+  }
+
+  summary(): InputSummary {
+    return {
+      format: this.format,
+      records: this.records,
+      events: this.events,
+      malformed: this.malformedLog.count,
+      malformedSamples: this.malformedLog.samples,
+      notALog: this.notALog,
+      line: this.scanner.currentLine,
+    };
   }
 
   record(bytes: Buffer, line: number, inArray: boolean, candidate: boolean): void {

@@ -1,4 +1,4 @@
-import type { MalformedRecord, SourceRef } from './types.js';
+import type { MalformedRecord } from './types.js';
 
 /** Malformed records kept with their location (all are counted). */
 export const MALFORMED_SAMPLE_LIMIT = 200;
@@ -11,11 +11,7 @@ export class MalformedLog {
   constructor(private readonly file: string) {}
 
   add(line: number, reason: string): void {
-    this.addAt({ file: this.file, line }, reason);
-  }
-
-  addAt(source: SourceRef, reason: string): void {
     this.count++;
-    if (this.samples.length < MALFORMED_SAMPLE_LIMIT) this.samples.push({ source, reason });
+    if (this.samples.length < MALFORMED_SAMPLE_LIMIT) this.samples.push({ source: { file: this.file, line }, reason });
   }
 }

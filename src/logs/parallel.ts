@@ -1,27 +1,53 @@
-import { closeSync, openSync, readSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { DateTime } from 'luxon';
 import { InterruptedError } from '../errors.js';
+import type { InputSummary } from './input-reader.js';
 import { describeIoError, type Source } from './inputs.js';
 import { MALFORMED_SAMPLE_LIMIT } from './malformed.js';
-import type { ReadOptions } from './reader.js';
-import { emptyStats, type InputResult } from './stats.js';
-import type { RangeJob, WorkerMessage } from './scan-worker.js';
+import type { RangeJob, WorkerMessage } from './scan-protocol.js';
 import { DEFAULT_MAX_RECORD_BYTES } from './scanner.js';
-import { looksBinary } from './text.js';
-import type { LogEvent, MalformedRecord, SourceRef } from './types.js';
+import { bomLength, isGzip, looksBinary } from './sniff.js';
+import { inputResult, type InputResult } from './stats.js';
+import type { LogEvent, LogFormat, MalformedRecord, SourceRef } from './types.js';
 
 /**
  * The parallel fast path: a large NDJSON file is cut at newlines into one range per worker thread.
  * Events stream back as they are found (memory stays flat whatever the input). A worker knows lines
  * only relative to its range, so events carry a source whose `line` is resolved once the ranges
  * before it have counted theirs: consumers read it at the end (the diagnosis report), not while
- * events stream in.
+ * events stream in (see SourceRef).
  */
 export interface ParallelPlan {
   workerUrl: URL;
   workers: number;
   minBytes: number;
+}
+
+/** What a parallel read takes from the read's options. */
+export interface ParallelRead {
+  format?: LogFormat | undefined;
+  maxRecordBytes?: number | undefined;
+  signal?: AbortSignal | undefined;
+}
+
+/**
+ * The compiled scan worker beside this module, or null when it is not there: running from the
+ * TypeScript sources (vitest), where only the serial reader works.
+ */
+export function scanWorkerUrl(): URL | null {
+  const url = new URL('./scan-worker.js', import.meta.url);
+  return existsSync(fileURLToPath(url)) ? url : null;
+}
+
+/**
+ * A plan that splits line-delimited files of at least `minBytes` across `workers` threads, or null
+ * (read serially) when the compiled worker is not available. The caller chooses only the policy.
+ */
+export function parallelPlan(policy: { workers: number; minBytes: number }): ParallelPlan | null {
+  const workerUrl = scanWorkerUrl();
+  return workerUrl ? { workerUrl, workers: policy.workers, minBytes: policy.minBytes } : null;
 }
 
 const HEAD_BYTES = 64 * 1024;
@@ -37,9 +63,9 @@ export function splitLineDelimited(path: string, size: number, workers: number):
   try {
     const head = Buffer.alloc(Math.min(size, HEAD_BYTES));
     readSync(fd, head, 0, head.length, 0);
-    if (head[0] === 0x1f && head[1] === 0x8b) return null;
+    if (isGzip(head)) return null;
     if (looksBinary(head)) return null;
-    const bom = head[0] === 0xef && head[1] === 0xbb && head[2] === 0xbf ? 3 : 0;
+    const bom = bomLength(head);
     if (head[bom] !== 0x7b) return null;
     const nl = head.indexOf(0x0a);
     if (nl === -1) return null;
@@ -80,7 +106,7 @@ export function splitLineDelimited(path: string, size: number, workers: number):
 export async function readParallel(
   source: Source,
   ranges: Array<[number, number]>,
-  options: ReadOptions,
+  read: ParallelRead,
   plan: ParallelPlan,
   onEvent: (event: LogEvent) => void,
   progress: (bytes: number) => void,
@@ -100,23 +126,21 @@ export async function readParallel(
     };
   };
   const workers: Worker[] = [];
-  const input = emptyStats(source);
-  input.bytes = source.size!;
-  const samples: MalformedRecord[][] = ranges.map(() => []);
+  const summaries: Array<InputSummary | null> = ranges.map(() => null);
   const cleanups: Array<() => void> = [];
+  const io = { gzip: false, bytes: source.size! };
   try {
     await Promise.all(
       ranges.map(([start, end], k) => {
-        const job: RangeJob = { path: source.path!, name: source.name, start, end, probe: k === 0, maxRecordBytes: options.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES };
-        if (options.format) job.forced = options.format;
-        if (options.all) job.all = true;
+        const job: RangeJob = { path: source.path!, name: source.name, start, end, probe: k === 0, maxRecordBytes: read.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES };
+        if (read.format) job.forced = read.format;
         return new Promise<void>((resolve, reject) => {
           const worker = new Worker(plan.workerUrl, { workerData: job });
           workers.push(worker);
           // Ctrl+C: reject now rather than wait for the exit event (a worker still starting may never send one).
           const onAbort = () => reject(new InterruptedError());
-          options.signal?.addEventListener('abort', onAbort, { once: true });
-          cleanups.push(() => options.signal?.removeEventListener('abort', onAbort));
+          read.signal?.addEventListener('abort', onAbort, { once: true });
+          cleanups.push(() => read.signal?.removeEventListener('abort', onAbort));
           worker.on('message', (message: WorkerMessage) => {
             if (message.kind === 'events') {
               for (const wire of message.events) {
@@ -127,16 +151,12 @@ export async function readParallel(
             } else if (message.kind === 'failed') {
               reject(Object.assign(new Error(message.message), { code: message.code }));
             } else {
-              lines[k] = message.lines;
+              lines[k] = message.summary.line - 1;
               for (let j = 1; j < ranges.length; j++) {
                 if (offsets[j] === null && offsets[j - 1] !== null && lines[j - 1] !== null) offsets[j] = offsets[j - 1]! + lines[j - 1]!;
               }
-              input.records += message.records;
-              input.events += message.events;
-              input.malformed += message.malformedCount;
-              if (k === 0) input.format = message.format;
-              if (k === 0 && message.notALog) input.rejected = 'JSON, but not Auth0 log records';
-              samples[k] = message.malformedSamples.map((m) => ({ reason: m.reason, source: sourceIn(k, m.source.file, m.source.line) }));
+              const samples = message.summary.malformedSamples.map((m) => ({ reason: m.reason, source: sourceIn(k, m.source.file, m.source.line) }));
+              summaries[k] = { ...message.summary, malformedSamples: samples };
               resolve();
             }
           });
@@ -151,10 +171,29 @@ export async function readParallel(
     if (err instanceof InterruptedError) throw err;
     // A read failure (the file vanished, permissions changed) rejects this input; anything else is a bug.
     if (!(err as NodeJS.ErrnoException).code) throw err;
+    // What the finished ranges saw stays (their malformed records, the format); no record or event counts.
+    const { input } = inputResult(source, io, joinRanges(summaries));
     return { input: { ...input, records: 0, events: 0, rejected: `cannot read: ${describeIoError(err)}`, unreadable: true }, samples: [] };
   } finally {
     for (const cleanup of cleanups) cleanup();
     for (const worker of workers) void worker.terminate();
   }
-  return { input, samples: samples.flat().slice(0, MALFORMED_SAMPLE_LIMIT) };
+  const result = inputResult(source, io, joinRanges(summaries));
+  return { input: result.input, samples: result.samples.slice(0, MALFORMED_SAMPLE_LIMIT) };
+}
+
+/** The whole file's summary from its ranges' (those that finished): the head range decides the format. */
+function joinRanges(parts: ReadonlyArray<InputSummary | null>): InputSummary {
+  const done = parts.filter((p): p is InputSummary => p !== null);
+  const sum = (f: (p: InputSummary) => number) => done.reduce((n, p) => n + f(p), 0);
+  const samples: MalformedRecord[] = done.flatMap((p) => p.malformedSamples);
+  return {
+    format: parts[0]?.format ?? null,
+    records: sum((p) => p.records),
+    events: sum((p) => p.events),
+    malformed: sum((p) => p.malformed),
+    malformedSamples: samples,
+    notALog: parts[0]?.notALog ?? false,
+    line: sum((p) => p.line - 1) + 1,
+  };
 }

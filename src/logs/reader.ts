@@ -1,24 +1,23 @@
 import type { Readable } from 'node:stream';
 import { InterruptedError } from '../errors.js';
-import { describeIoError, openSource, type Source } from './inputs.js';
-import { MALFORMED_SAMPLE_LIMIT, MalformedLog } from './malformed.js';
+import type { InputReader } from './input-reader.js';
+import { describeIoError, openSource, type OpenedSource, type Source } from './inputs.js';
+import { JsonRecordReader } from './json-reader.js';
+import { MALFORMED_SAMPLE_LIMIT } from './malformed.js';
 import { readParallel, splitLineDelimited, type ParallelPlan } from './parallel.js';
-import { RecordHandler } from './record-handler.js';
-import { DEFAULT_MAX_RECORD_BYTES, JsonScanner } from './scanner.js';
-import { emptyStats, type InputResult, type InputStats } from './stats.js';
-import { TextReader } from './text-reader.js';
-import { looksBinary } from './text.js';
-import type { LogEvent, LogFormat, MalformedRecord } from './types.js';
+import { DEFAULT_MAX_RECORD_BYTES } from './scanner.js';
+import { sniffKind } from './sniff.js';
+import { inputResult, rejectedInput, type InputIo, type InputResult, type ReadStats } from './stats.js';
+import { TextLineReader } from './text-reader.js';
+import type { LogEvent, LogFormat } from './types.js';
 
-export type { InputStats } from './stats.js';
+export type { InputStats, ReadStats } from './stats.js';
 
 export interface ReadOptions {
   /** Force one format instead of detecting it per input. */
   format?: LogFormat | undefined;
-  /** Parse every record, not only those that may carry a marker. */
-  all?: boolean;
   maxRecordBytes?: number;
-  /** Parallel scan of large line-delimited files; needs the compiled worker (dist/logs/scan-worker.js). */
+  /** Parallel scan of large line-delimited files (see parallelPlan in parallel.ts); null or absent reads serially. */
   parallel?: ParallelPlan | null;
   /** Called as bytes are consumed; `total` is the sum of on-disk sizes when known. */
   onProgress?: (done: number, total: number | null) => void;
@@ -27,16 +26,7 @@ export interface ReadOptions {
   signal?: AbortSignal;
 }
 
-export interface ReadStats {
-  inputs: InputStats[];
-  records: number;
-  malformed: number;
-  events: number;
-  bytes: number;
-  /** Where the malformed records are (the first MALFORMED_SAMPLE_LIMIT of them). */
-  malformedSamples: MalformedRecord[];
-}
-
+/** A reader is chosen from this many first bytes (or all of a shorter input). */
 const SNIFF_BYTES = 64 * 1024;
 
 /** Reads every source in order and hands each normalized event to `onEvent`. */
@@ -68,18 +58,6 @@ export async function readLogs(
   return stats;
 }
 
-/** What reads one input's bytes once its kind is known: a JSON scanner or a text line reader. */
-interface Consumer {
-  push(chunk: Buffer): void;
-  end(): void;
-  readonly records: number;
-  readonly events: number;
-  readonly format: LogFormat | null;
-  readonly malformed: MalformedLog;
-  readonly notALog: boolean;
-  readonly currentLine: number;
-}
-
 async function readOne(
   source: Source,
   options: ReadOptions,
@@ -91,130 +69,94 @@ async function readOne(
     const ranges = splitLineDelimited(source.path, source.size!, plan.workers);
     if (ranges) return readParallel(source, ranges, options, plan, onEvent, progress);
   }
-  const input = emptyStats(source);
-  let opened;
+  let opened: OpenedSource;
   try {
     opened = await openSource(source, options.stdin);
   } catch (err) {
-    return { input: { ...input, rejected: `cannot read: ${describeIoError(err)}`, unreadable: true }, samples: [] };
+    return rejectedInput(source, { gzip: false, bytes: 0 }, `cannot read: ${describeIoError(err)}`, true);
   }
-  input.gzip = opened.gzip;
+  const io: InputIo = { gzip: opened.gzip, bytes: 0 };
   const stop = () => opened.close();
   options.signal?.addEventListener('abort', stop, { once: true });
-  const maxRecordBytes = options.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES;
-  let consumer: Consumer | null = null;
-  let sniff = Buffer.alloc(0);
-  let failure: string | null = null;
-  const begin = (sample: Buffer): Consumer | null => {
-    if (looksBinary(sample)) {
-      input.rejected = 'binary data, not a log';
-      return null;
-    }
-    const text = options.format === 'text' || (!options.format && !looksLikeJson(sample, maxRecordBytes));
-    return text ? new TextReader(source.name, onEvent, maxRecordBytes, options.format !== 'text') : jsonConsumer(source.name, onEvent, options, maxRecordBytes);
+  const count = (chunk: Buffer) => {
+    // Progress counts on-disk bytes, so for gzip it is approximate; it only drives the bar.
+    progress(opened.gzip ? Math.round(chunk.length / 4) : chunk.length);
+    io.bytes += chunk.length;
   };
+  let pumped: Pumped;
   try {
-    for await (const chunk of opened.stream as AsyncIterable<Buffer>) {
-      // Progress counts on-disk bytes, so for gzip it is approximate; it only drives the bar.
-      progress(opened.gzip ? Math.round(chunk.length / 4) : chunk.length);
-      input.bytes += chunk.length;
-      if (consumer === null) {
-        sniff = Buffer.concat([sniff, chunk]);
-        if (sniff.length < SNIFF_BYTES) continue;
-        consumer = begin(sniff);
-        if (consumer === null) break;
-        consumer.push(sniff);
-        continue;
-      }
-      consumer.push(chunk);
-      if (consumer.notALog) break;
-    }
-  } catch (err) {
-    failure = describeIoError(err);
+    pumped = await pump(opened.stream, count, (sample) => chooseReader(sample, source.name, options, onEvent));
   } finally {
     options.signal?.removeEventListener('abort', stop);
     opened.close();
   }
-  if (options.signal?.aborted) return { input, samples: [] };
+  if (options.signal?.aborted) return inputResult(source, io);
+  const { failure } = pumped;
+  let { reader, chosen } = pumped;
   // A short input (or one that failed early) never filled the sniff buffer: read what there is.
-  if (consumer === null && input.rejected === null && sniff.length > 0) {
-    consumer = begin(sniff);
-    consumer?.push(sniff);
+  if (!chosen && pumped.sniff.length > 0) {
+    chosen = true;
+    reader = chooseReader(pumped.sniff, source.name, options, onEvent);
+    reader?.push(pumped.sniff);
   }
-  if (consumer === null) {
-    if (failure) Object.assign(input, { rejected: `cannot read: ${failure}`, unreadable: !opened.gzip });
-    return { input, samples: [] };
+  if (!reader) {
+    if (failure) return rejectedInput(source, io, `cannot read: ${failure}`, !opened.gzip);
+    if (chosen) return rejectedInput(source, io, 'binary data, not a log', false);
+    return inputResult(source, io); // an empty input
   }
-  consumer.end();
   // What was read before a failure (a truncated .gz, say) still counts; the failure is one malformed record.
-  if (failure) consumer.malformed.add(consumer.currentLine, `the input ends early: ${failure}`);
-  Object.assign(input, {
-    records: consumer.records,
-    malformed: consumer.malformed.count,
-    events: consumer.events,
-    format: consumer.format,
-  });
-  if (consumer.notALog) input.rejected = 'JSON, but not Auth0 log records';
-  return { input, samples: consumer.malformed.samples };
+  reader.end(failure ?? undefined);
+  return inputResult(source, io, reader.summary());
 }
 
-function jsonConsumer(file: string, onEvent: (event: LogEvent) => void, options: ReadOptions, maxRecordBytes: number): Consumer {
-  const handler = new RecordHandler(file, onEvent, { forced: options.format, all: options.all });
-  const scanner = new JsonScanner(handler, { maxRecordBytes });
-  return {
-    push: (chunk) => scanner.push(chunk),
-    end: () => {
-      scanner.end();
-      handler.end();
-    },
-    get records() {
-      return handler.records;
-    },
-    get events() {
-      return handler.events;
-    },
-    get format() {
-      return handler.format;
-    },
-    malformed: handler.malformedLog,
-    get notALog() {
-      return handler.notALog;
-    },
-    get currentLine() {
-      return scanner.currentLine;
-    },
-  };
+/** The reader an input's first bytes call for; null for binary data. */
+function chooseReader(sample: Buffer, name: string, options: ReadOptions, onEvent: (event: LogEvent) => void): InputReader | null {
+  const maxRecordBytes = options.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES;
+  const kind = sniffKind(sample, maxRecordBytes);
+  if (kind === 'binary') return null;
+  if (options.format === 'text' || (!options.format && kind === 'text')) {
+    // --format text: every line as plain text, without looking for records in it.
+    return new TextLineReader(name, onEvent, maxRecordBytes, options.format !== 'text');
+  }
+  return new JsonRecordReader(name, onEvent, { forced: options.format, maxRecordBytes });
+}
+
+interface Pumped {
+  /** Whether a reader was chosen (null: the first bytes were binary data). */
+  chosen: boolean;
+  reader: InputReader | null;
+  /** The input's bytes when it ended before a reader was chosen. */
+  sniff: Buffer;
+  /** Why reading stopped early, if it did. */
+  failure: string | null;
 }
 
 /**
- * JSON when it opens like JSON (`{`, or `[` followed by `{` or `]`: `[10:31:07Z] INFO` is text) and
- * most of its first lines scan as JSON: a paste that opens with one pasted 409 body is still text.
+ * Feeds a stream to the reader its first SNIFF_BYTES call for, and stops early when the reader
+ * finds the input is not a log (or the bytes are binary).
  */
-function looksLikeJson(sample: Buffer, maxRecordBytes: number): boolean {
-  let i = sample[0] === 0xef && sample[1] === 0xbb && sample[2] === 0xbf ? 3 : 0;
-  i = skipSpace(sample, i);
-  if (sample[i] === 0x5b) {
-    const j = skipSpace(sample, i + 1);
-    if (j < sample.length && sample[j] !== 0x7b && sample[j] !== 0x5d) return false;
-  } else if (sample[i] !== 0x7b) {
-    return false;
+async function pump(stream: Readable, count: (chunk: Buffer) => void, choose: (sample: Buffer) => InputReader | null): Promise<Pumped> {
+  let reader: InputReader | null = null;
+  let chosen = false;
+  let sniff = Buffer.alloc(0);
+  let failure: string | null = null;
+  try {
+    for await (const chunk of stream as AsyncIterable<Buffer>) {
+      count(chunk);
+      if (!chosen) {
+        sniff = Buffer.concat([sniff, chunk]);
+        if (sniff.length < SNIFF_BYTES) continue;
+        chosen = true;
+        reader = choose(sniff);
+        if (!reader) break;
+        reader.push(sniff);
+        continue;
+      }
+      reader!.push(chunk);
+      if (reader!.notALog) break;
+    }
+  } catch (err) {
+    failure = describeIoError(err);
   }
-  let records = 0;
-  let notJson = 0;
-  const probe = new JsonScanner(
-    {
-      record: () => records++,
-      malformed: (_line, reason) => {
-        if (reason === 'not JSON') notJson++;
-      },
-    },
-    { maxRecordBytes },
-  );
-  probe.push(sample);
-  return notJson <= records;
-}
-
-function skipSpace(sample: Buffer, i: number): number {
-  while (i < sample.length && (sample[i] === 0x20 || sample[i] === 0x0a || sample[i] === 0x0d || sample[i] === 0x09)) i++;
-  return i;
+  return { chosen, reader, sniff, failure };
 }

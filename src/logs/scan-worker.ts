@@ -4,40 +4,8 @@
  */
 import { closeSync, openSync, readSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
-import { RecordHandler } from './record-handler.js';
-import { JsonScanner } from './scanner.js';
-import type { LogEvent, LogFormat, MalformedRecord } from './types.js';
-
-export interface RangeJob {
-  path: string;
-  name: string;
-  start: number;
-  end: number;
-  forced?: LogFormat;
-  all?: boolean;
-  /** Only the range at the head of the file decides its format and whether it is a log at all. */
-  probe: boolean;
-  maxRecordBytes: number;
-}
-
-/** A LogEvent made structured-clone safe (luxon DateTime -> epoch ms). */
-export type WireEvent = Omit<LogEvent, 'time'> & { time: number | null };
-
-export type WorkerMessage =
-  | { kind: 'events'; events: WireEvent[] }
-  | { kind: 'progress'; bytes: number }
-  | { kind: 'failed'; message: string; code: string | undefined }
-  | {
-      kind: 'done';
-      records: number;
-      events: number;
-      format: LogFormat | null;
-      notALog: boolean;
-      malformedCount: number;
-      malformedSamples: MalformedRecord[];
-      /** Newlines in the range: how far the next range's line numbers are shifted. */
-      lines: number;
-    };
+import { JsonRecordReader } from './json-reader.js';
+import { toWire, type RangeJob, type WireEvent, type WorkerMessage } from './scan-protocol.js';
 
 const BATCH = 500;
 
@@ -48,15 +16,14 @@ function run(job: RangeJob): void {
     if (batch.length > 0) port.postMessage({ kind: 'events', events: batch } satisfies WorkerMessage);
     batch = [];
   };
-  const handler = new RecordHandler(
+  const reader = new JsonRecordReader(
     job.name,
     (event) => {
-      batch.push({ ...event, time: event.time ? event.time.toMillis() : null });
+      batch.push(toWire(event));
       if (batch.length >= BATCH) flush();
     },
-    { forced: job.forced, all: job.all, probe: job.probe },
+    { forced: job.forced, probe: job.probe, maxRecordBytes: job.maxRecordBytes, lineDelimited: true },
   );
-  const scanner = new JsonScanner(handler, { maxRecordBytes: job.maxRecordBytes, lineDelimited: true });
   const buffer = Buffer.allocUnsafe(4 * 1024 * 1024);
   let fd: number | null = null;
   try {
@@ -66,7 +33,7 @@ function run(job: RangeJob): void {
       const n = readSync(fd, buffer, 0, Math.min(buffer.length, job.end - position), position);
       if (n === 0) break;
       position += n;
-      scanner.push(buffer.subarray(0, n));
+      reader.push(buffer.subarray(0, n));
       flush();
       port.postMessage({ kind: 'progress', bytes: n } satisfies WorkerMessage);
     }
@@ -77,19 +44,9 @@ function run(job: RangeJob): void {
   } finally {
     if (fd !== null) closeSync(fd);
   }
-  scanner.end();
-  handler.end();
+  reader.end();
   flush();
-  port.postMessage({
-    kind: 'done',
-    records: handler.records,
-    events: handler.events,
-    format: handler.format,
-    notALog: handler.notALog,
-    malformedCount: handler.malformedLog.count,
-    malformedSamples: handler.malformedLog.samples,
-    lines: scanner.currentLine - 1,
-  } satisfies WorkerMessage);
+  port.postMessage({ kind: 'done', summary: reader.summary() } satisfies WorkerMessage);
 }
 
 if (parentPort && workerData) run(workerData as RangeJob);

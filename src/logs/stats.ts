@@ -1,3 +1,4 @@
+import type { InputSummary } from './input-reader.js';
 import type { Source } from './inputs.js';
 import type { LogFormat, MalformedRecord } from './types.js';
 
@@ -15,11 +16,49 @@ export interface InputStats {
   unreadable: boolean;
 }
 
+export interface ReadStats {
+  inputs: InputStats[];
+  records: number;
+  malformed: number;
+  events: number;
+  bytes: number;
+  /** Where the malformed records are (the first MALFORMED_SAMPLE_LIMIT of them). */
+  malformedSamples: MalformedRecord[];
+}
+
 export interface InputResult {
   input: InputStats;
   samples: MalformedRecord[];
 }
 
-export function emptyStats(source: Source, gzip = false): InputStats {
-  return { name: source.name, format: null, gzip, bytes: 0, records: 0, malformed: 0, events: 0, rejected: null, unreadable: false };
+/** How the input was read: compressed or not, and how many (decompressed) bytes. */
+export interface InputIo {
+  gzip: boolean;
+  bytes: number;
+}
+
+export const NOT_A_LOG = 'JSON, but not Auth0 log records';
+
+/** An input's stats from what its reader saw (nothing, for an empty input): the one place they are assembled. */
+export function inputResult(source: Source, io: InputIo, summary?: InputSummary): InputResult {
+  return {
+    input: {
+      name: source.name,
+      format: summary?.format ?? null,
+      gzip: io.gzip,
+      bytes: io.bytes,
+      records: summary?.records ?? 0,
+      malformed: summary?.malformed ?? 0,
+      events: summary?.events ?? 0,
+      rejected: summary?.notALog ? NOT_A_LOG : null,
+      unreadable: false,
+    },
+    samples: summary?.malformedSamples ?? [],
+  };
+}
+
+/** An input set aside as a whole; `unreadable` when it could not be read at all. */
+export function rejectedInput(source: Source, io: InputIo, reason: string, unreadable: boolean): InputResult {
+  const { input } = inputResult(source, io);
+  return { input: { ...input, rejected: reason, unreadable }, samples: [] };
 }

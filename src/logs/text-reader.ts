@@ -1,4 +1,5 @@
 import { continuesYamlBlock, YAML_RECORD_START, yamlIndent, yamlLogRecord } from './cli-yaml.js';
+import type { InputReader, InputSummary } from './input-reader.js';
 import { MalformedLog } from './malformed.js';
 import { MARKER_PREFILTER } from './markers.js';
 import { recordToEvents } from './records.js';
@@ -51,13 +52,12 @@ interface OpenYaml {
  * `records` counts the non-empty lines read as text plus each record found (once per line).
  * With `structured: false` (`--format text`) every line is plain text.
  */
-export class TextReader {
-  readonly format = 'text' as const;
+export class TextLineReader implements InputReader {
   /** Any text may hold a pasted marker: a text input is never rejected as "not a log". */
   readonly notALog = false;
-  records = 0;
-  events = 0;
-  readonly malformed: MalformedLog;
+  private records = 0;
+  private events = 0;
+  private readonly malformed: MalformedLog;
   private carry: Buffer[] = [];
   private carryBytes = 0;
   private overlong = false;
@@ -81,10 +81,6 @@ export class TextReader {
     this.malformed = new MalformedLog(file);
   }
 
-  get currentLine(): number {
-    return this.line;
-  }
-
   push(chunk: Buffer): void {
     let start = 0;
     for (;;) {
@@ -96,11 +92,24 @@ export class TextReader {
     if (start < chunk.length) this.hold(chunk.subarray(start));
   }
 
-  end(): void {
+  end(failure?: string): void {
     if (this.carryBytes > 0 || this.overlong) this.finishLine(Buffer.alloc(0));
     if (this.json) this.abandonJson(null);
     if (this.yaml) this.finishYaml();
     this.release();
+    if (failure) this.malformed.add(this.line, `the input ends early: ${failure}`);
+  }
+
+  summary(): InputSummary {
+    return {
+      format: 'text',
+      records: this.records,
+      events: this.events,
+      malformed: this.malformed.count,
+      malformedSamples: this.malformed.samples,
+      notALog: false,
+      line: this.line,
+    };
   }
 
   private hold(part: Buffer): void {

@@ -69,21 +69,3 @@ function parseSse(json: string): [string, unknown] | null {
   }
   return null;
 }
-
-/**
- * True when a sample of an input looks like binary data rather than text: any NUL byte, or more than
- * 10% control characters / invalid UTF-8 sequences.
- */
-export function looksBinary(sample: Buffer): boolean {
-  if (sample.length === 0) return false;
-  if (sample.includes(0)) return true;
-  // stream: true holds back a multi-byte character cut at the end of the sample.
-  const text = new TextDecoder('utf-8', { fatal: false }).decode(sample, { stream: true });
-  let bad = 0;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    const control = c < 0x20 && c !== 0x09 && c !== 0x0a && c !== 0x0d && c !== 0x0c && c !== 0x1b;
-    if (control || c === 0x7f || c === 0xfffd) bad++;
-  }
-  return text.length > 0 && bad / text.length > 0.1;
-}

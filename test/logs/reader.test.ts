@@ -6,6 +6,7 @@ import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InputMissingError, InterruptedError } from '../../src/errors.js';
 import { expandInputs } from '../../src/logs/inputs.js';
+import { parallelPlan, scanWorkerUrl } from '../../src/logs/parallel.js';
 import { readLogs, type ReadOptions } from '../../src/logs/reader.js';
 import type { LogEvent } from '../../src/logs/types.js';
 
@@ -143,6 +144,18 @@ describe('readLogs: streams, sizes and formats', () => {
   });
 });
 
+// The worker is compiled code: the vitest global setup builds dist/ first.
+const workerUrl = new URL('../../dist/logs/scan-worker.js', import.meta.url);
+
+describe('the parallel plan', () => {
+  it('logs locates its own compiled worker: none beside the TypeScript sources, the one in dist/ when built', async () => {
+    expect(scanWorkerUrl()).toBeNull();
+    expect(parallelPlan({ workers: 2, minBytes: 1 })).toBeNull();
+    const built = (await import(new URL('../../dist/logs/parallel.js', import.meta.url).href)) as typeof import('../../src/logs/parallel.js');
+    expect(built.parallelPlan({ workers: 2, minBytes: 64 })).toEqual({ workerUrl, workers: 2, minBytes: 64 });
+  });
+});
+
 describe('readLogs: the parallel path gives exactly the serial answer', () => {
   it('same events, lines and malformed records with 2 workers', async () => {
     const file = path.join(tmp, 'parallel.jsonl');
@@ -153,8 +166,6 @@ describe('readLogs: the parallel path gives exactly the serial answer', () => {
     }
     writeFileSync(file, lines.join('\n') + '\n');
     const serial = await read([file]);
-    // The worker is compiled code: `npm test` builds dist/ first (pretest).
-    const workerUrl = new URL('../../dist/logs/scan-worker.js', import.meta.url);
     const parallel = await read([file], { parallel: { workerUrl, workers: 2, minBytes: 1 } });
     expect(parallel.stats.records).toBe(serial.stats.records);
     expect(parallel.stats.malformedSamples).toEqual(serial.stats.malformedSamples);
@@ -177,7 +188,6 @@ describe('readLogs: the parallel path gives exactly the serial answer', () => {
     lines.splice(cut, 0, ...foreign); // right where the second worker starts reading
     writeFileSync(file, lines.join('\n') + '\n');
     const serial = await read([file]);
-    const workerUrl = new URL('../../dist/logs/scan-worker.js', import.meta.url);
     const parallel = await read([file], { parallel: { workerUrl, workers: 2, minBytes: 1 } });
     expect(serial.events).toHaveLength(40);
     expect(parallel.events).toHaveLength(40);
@@ -188,7 +198,6 @@ describe('readLogs: the parallel path gives exactly the serial answer', () => {
     const file = path.join(tmp, 'abort.jsonl');
     const line = streamLine(1, 'Successful login');
     writeFileSync(file, `${Array.from({ length: 200_000 }, () => line).join('\n')}\n`);
-    const workerUrl = new URL('../../dist/logs/scan-worker.js', import.meta.url);
     const interrupt = new AbortController();
     const reading = read([file], { parallel: { workerUrl, workers: 2, minBytes: 1 }, signal: interrupt.signal });
     setTimeout(() => interrupt.abort(), 20);
@@ -214,7 +223,6 @@ describe('readLogs: the parallel path gives exactly the serial answer', () => {
     writeFileSync(file, parts.join('\n') + '\n');
     const text = parts.join('\n');
     expect(text.slice(boundary - 1, boundary + 5)).toBe('exists');
-    const workerUrl = new URL('../../dist/logs/scan-worker.js', import.meta.url);
     const { events } = await read([file], { parallel: { workerUrl, workers: 2, minBytes: 1 } });
     expect(events.map((e) => e.email)).toEqual(['split@acme.com']);
   });

@@ -5,17 +5,18 @@
 import { describe, expect, it } from 'vitest';
 import { continuesYamlBlock, yamlLogRecord } from '../../src/logs/cli-yaml.js';
 import { jsonObjectsIn } from '../../src/logs/embedded.js';
-import { TextReader } from '../../src/logs/text-reader.js';
+import { TextLineReader } from '../../src/logs/text-reader.js';
 import type { LogEvent } from '../../src/logs/types.js';
 
 function readText(text: string, options: { structured?: boolean; chunk?: number; max?: number } = {}) {
   const events: LogEvent[] = [];
-  const reader = new TextReader('paste.txt', (e) => events.push(e), options.max ?? 4 * 1024 * 1024, options.structured ?? true);
+  const reader = new TextLineReader('paste.txt', (e) => events.push(e), options.max ?? 4 * 1024 * 1024, options.structured ?? true);
   const buf = Buffer.from(text);
   const size = options.chunk ?? buf.length;
   for (let at = 0; at < buf.length; at += size) reader.push(buf.subarray(at, at + size));
   reader.end();
-  return { events, records: reader.records, malformed: reader.malformed.count };
+  const { records, malformed } = reader.summary();
+  return { events, records, malformed };
 }
 
 const rec = (email: string, extra: Record<string, unknown> = {}) => ({

@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { findEmail, normalizeEmail } from '../../src/logs/email.js';
 import { findMarkers, hasMarker, MARKER_PREFILTER, normalizeCode } from '../../src/logs/markers.js';
-import { looksBinary, parseTextLine } from '../../src/logs/text.js';
+import { looksBinary } from '../../src/logs/sniff.js';
+import { parseTextLine } from '../../src/logs/text.js';
 
 const src = { file: 'paste.txt', line: 3 };
 const fixture = (name: string) => readFileSync(new URL(`../fixtures/logs/${name}`, import.meta.url));
