@@ -1,13 +1,16 @@
 #!/usr/bin/env node
 // `npm run demo`: the main job end to end, on the built-in sandbox, with no credentials.
 //  1. diagnose the shipped logs (every format);
-//  2. start the sandbox tenant and show a stuck user: invisible to search, yet signup and import fail;
-//  3. pull the tenant logs and the import job's error report through the official SDK and diagnose them;
-//  4. inspect the users the logs name: live state decides (a ghost, a stuck profile, a healthy user);
-//  5. `unstick repair` them (back up, Delete a User, Delete a Connection User, check), leaving the
-//     healthy user alone; then they log in and migrate again, metadata included.
+//  2. start the sandbox tenant (ghosts and stuck profiles already in it) and simulate the traffic that
+//     strands users: an interrupted lazy migration, a bulk import after lazy migration, a duplicate
+//     signup of a healthy user;
+//  3. pull the tenant's logs, diagnose them with the import job, and confirm each candidate live
+//     (the healthy users are left out);
+//  4. batch-repair the affected users (dry run, then --apply), reattempt (logins, and a ticket);
+//  5. verify 100 % migrated, backfill missing metadata, doctor, disconnect the legacy store;
+//  6. a before/after table.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -44,14 +47,37 @@ const endUser = async (action, body) => {
   const res = await fetch(`https://${ready.domain}/__sandbox/${action}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
   return res.json();
 };
-const email = 'jane.doe@acme.com';
+const tenantEnv = { ...process.env, AUTH0_DOMAIN: ready.domain, AUTH0_CLIENT_ID: ready.clientId, AUTH0_CLIENT_SECRET: ready.clientSecret };
+const cliIn = (title, args) => unstick(title, args, tenantEnv);
+const scenario = JSON.parse(readFileSync(path.join(root, 'examples/scenarios/acme-mixed.json'), 'utf8'));
+const legacyPassword = (who) => scenario.legacy.find((u) => u.email === who).password;
 const [connection] = (await mgmt.connections.list({ name: 'legacy-db' })).data;
+const state = path.join(work, 'unstick-state');
+const watched = ['jane.doe@acme.com', 'chloe.martin@acme.com', 'nina.kowalski@acme.com', 'alice.ng@acme.com', 'dave.kim@acme.com', 'ken.ito@acme.com'];
+const snapshot = async () =>
+  Object.fromEntries(
+    await Promise.all(
+      watched.map(async (who) => {
+        const [p] = (await mgmt.users.listUsersByEmail({ email: who })).filter((u) => u.identities?.some((i) => i.connection === 'legacy-db'));
+        return [who, p ? `${p.user_id}, ${p.logins_count ?? 0} logins, metadata ${Object.keys(p.user_metadata ?? {}).length + Object.keys(p.app_metadata ?? {}).length} keys` : 'no profile'];
+      }),
+    ),
+  );
 
+const email = 'jane.doe@acme.com';
 say(`\n${bold(`The stuck user ${email}, seen through the official auth0 SDK`)}`);
 say(`  users.listUsersByEmail  -> ${JSON.stringify(await mgmt.users.listUsersByEmail({ email }))} (no profile)`);
 const signup = await endUser('signup', { email, password: 'N3w-passw0rd!', connection: 'legacy-db' });
 say(`  she tries to sign up    -> ${signup.description ?? JSON.stringify(signup)}`);
-const users = [{ email, email_verified: true, user_metadata: { source: 'bulk import' } }];
+
+say(`\n${bold('Traffic that strands users')}`);
+const interrupted = await endUser('interrupt', { email: 'nina.kowalski@acme.com', connection: 'legacy-db' });
+say(`  nina.kowalski's lazy migration is interrupted -> ${interrupted.outcome} (a ghost: ${interrupted.user_id})`);
+const ninaSignup = await endUser('signup', { email: 'nina.kowalski@acme.com', password: 'Another-1!', connection: 'legacy-db' });
+say(`  nina tries to sign up again -> ${ninaSignup.description ?? ninaSignup.outcome}`);
+const dupe = await endUser('signup', { email: 'dave.kim@acme.com', password: 'Forgot-I-had-1!', connection: 'legacy-db' });
+say(`  dave.kim (healthy) signs up again -> ${dupe.description ?? dupe.outcome}`);
+const users = [email, 'alice.ng@acme.com', 'bob.smith@acme.com'].map((e) => ({ email: e, email_verified: true }));
 const job = await mgmt.jobs.usersImports.create({ users: Buffer.from(JSON.stringify(users)), connection_id: connection.id, upsert: false });
 let status = await mgmt.jobs.get(job.id);
 while (status.status !== 'completed' && status.status !== 'failed') {
@@ -59,36 +85,49 @@ while (status.status !== 'completed' && status.status !== 'failed') {
   status = await mgmt.jobs.get(job.id);
 }
 const errors = await mgmt.jobs.errors.get(job.id);
-say(`  a bulk import of her    -> job ${status.status}, ${status.summary?.failed} failed: ${errors?.[0]?.errors?.[0]?.code} "${errors?.[0]?.errors?.[0]?.message}"`);
+say(`  a bulk import after lazy migration -> job ${status.status}, ${status.summary?.failed} failed: ${errors?.[0]?.errors?.[0]?.code} "${errors?.[0]?.errors?.[0]?.message}"`);
+const before = await snapshot();
 
-// Auth0 reads the search as `q` (the v7 SDK's own `search` parameter is not what Auth0 documents).
-const logs = await mgmt.logs.list({ per_page: 100 }, { queryParams: { q: 'type:fs OR type:f' } });
-const logsFile = path.join(work, 'tenant-logs.json');
-writeFileSync(logsFile, JSON.stringify(logs.data, null, 2));
-writeFileSync(path.join(work, 'import-errors.json'), JSON.stringify(errors, null, 2));
-unstick('what the tenant logs and the import error report say', ['diagnose', logsFile, path.join(work, 'import-errors.json')]);
-
-// The CLI reaches the sandbox like any tenant: AUTH0_* in the environment (or ./.env).
-const tenantEnv = { ...process.env, AUTH0_DOMAIN: ready.domain, AUTH0_CLIENT_ID: ready.clientId, AUTH0_CLIENT_SECRET: ready.clientSecret };
-const stuck = ['jane.doe@acme.com', 'chloe.martin@acme.com'];
-const healthy = 'alice.ng@acme.com';
-await endUser('signup', { email: healthy, password: 'Another-Try-1!', connection: 'legacy-db' }); // a duplicate signup: logged, yet healthy
-unstick('a log finding is a candidate: the live tenant decides', ['inspect', ...stuck, healthy, '--tenant-logs'], tenantEnv);
-unstick(
-  'the documented fix, journaled, with backups; the healthy user is left alone',
-  ['repair', ...stuck, healthy, '--tenant-logs', '--yes', '--reattempt', 'none', '--state-dir', path.join(work, 'unstick-state')],
-  tenantEnv,
-);
-
-say(`\n${bold('The users log in again and migrate')}`);
-const scenario = JSON.parse(readFileSync(path.join(root, 'examples/scenarios/acme-mixed.json'), 'utf8'));
-for (const who of stuck) {
-  const { password } = scenario.legacy.find((u) => u.email === who);
-  const login = await endUser('login', { email: who, password, connection: 'legacy-db' });
-  say(`  ${who} logs in with the legacy password -> ${login.outcome}${login.user_id ? ` as ${login.user_id}` : ''}${login.reason ? ` (${login.reason})` : ''}`);
-  const [profile] = await mgmt.users.listUsersByEmail({ email: who });
-  say(`  users.listUsersByEmail  -> ${profile ? `${profile.user_id}, user_metadata ${JSON.stringify(profile.user_metadata)}` : 'still nothing'}`);
-  if (!profile) process.exit(1);
+const logsFile = path.join(work, 'tenant-logs.ndjson');
+cliIn("the tenant's logs, with checkpoint paging (run again: it continues)", ['logs', 'pull', '--since', '1000d', '--out', logsFile]);
+cliIn('the logs and the import job, each candidate confirmed in the tenant', ['diagnose', logsFile, '--job', job.id, '--confirm']);
+const affected = path.join(work, 'affected.csv');
+{
+  const r = spawnSync(process.execPath, [cli, 'diagnose', logsFile, '--job', job.id, '--confirm', '--csv'], { cwd: root, env: tenantEnv, encoding: 'utf8' });
+  if (r.status !== 0) process.exit(r.status ?? 1);
+  writeFileSync(affected, r.stdout);
+  say(`\n${bold(`$ unstick diagnose ${path.basename(logsFile)} --job ${job.id} --confirm --csv > affected.csv`)}   # the batch input: healthy users left out`);
+  process.stderr.write(r.stderr);
+  say(`  ${r.stdout.trim().split('\n').length - 1} affected users`);
 }
-const [alice] = await mgmt.users.listUsersByEmail({ email: healthy });
-say(`  ${healthy} was not touched -> ${alice.user_id}, ${alice.logins_count} logins`);
+cliIn('the plan: read-only lookups, nothing changes', ['batch', affected, '--state-dir', state]);
+cliIn('repair them all, at the rate limits, with a ticket each', ['batch', affected, '--apply', '--yes', '--reattempt', 'ticket', '--state-dir', state, '--report', path.join(work, 'report.csv')]);
+
+say(`\n${bold('Reattempt: the users log in again (one through her ticket) and migrate')}`);
+const tickets = readFileSync(readdirSync(state).filter((f) => f.endsWith('.tickets.csv')).map((f) => path.join(state, f))[0], 'utf8').trim().split('\n').slice(1);
+const janeTicket = new URL(tickets.find((l) => l.startsWith(`${email},`)).split(',')[1]).searchParams.get('ticket');
+const changed = await endUser('change-password', { ticket: janeTicket, password: 'Brand-New-Pass-1!' });
+say(`  ${email} opens her ticket and sets a password -> ${changed.outcome}`);
+const janeLogin = await endUser('login', { email, password: 'Brand-New-Pass-1!', connection: 'legacy-db' });
+say(`  ${email} logs in -> ${janeLogin.outcome}${janeLogin.user_id ? ` as ${janeLogin.user_id}` : ''}`);
+for (const who of scenario.legacy.map((u) => u.email).filter((e) => e !== email)) {
+  const r = await endUser('login', { email: who, password: legacyPassword(who), connection: 'legacy-db' });
+  if (r.outcome === 'migrated') say(`  ${who} logs in with the legacy password -> migrated as ${r.user_id}`);
+}
+
+const expected = path.join(work, 'expected.csv');
+writeFileSync(expected, ['email', ...scenario.legacy.map((u) => u.email)].join('\n') + '\n');
+cliIn('every user of the legacy store is in Auth0 now', ['verify', expected, '--state-dir', state]);
+const legacyExport = path.join(work, 'legacy-metadata.json');
+writeFileSync(legacyExport, JSON.stringify(scenario.legacy.map((u) => ({ email: u.email, user_metadata: u.user_metadata ?? {}, app_metadata: u.app_metadata ?? {} }))));
+cliIn('metadata the migration did not bring (never overwriting a key)', ['metadata', 'backfill', '--from', legacyExport, '--apply', '--yes', '--state-dir', state]);
+cliIn('the setup', ['doctor']);
+cliIn('disconnect the legacy store: two scripts become no-ops, nothing else moves', ['disconnect', '--apply', '--yes', '--state-dir', state]);
+
+const after = await snapshot();
+say(`\n${bold('Before and after')}`);
+const width = Math.max(...watched.map((w) => w.length));
+const col = Math.max(...Object.values(before).map((v) => v.length), 'before'.length);
+say(`  ${'user'.padEnd(width)}  ${'before'.padEnd(col)}  after`);
+for (const who of watched) say(`  ${who.padEnd(width)}  ${before[who].padEnd(col)}  ${after[who]}`);
+if (watched.some((who) => after[who] === 'no profile')) process.exit(1);

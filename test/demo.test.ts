@@ -12,13 +12,20 @@ describe('npm run demo (the README promise)', () => {
     expect(r.stderr).toContain('users.listUsersByEmail  -> [] (no profile)');
     expect(r.stderr).toContain('she tries to sign up    -> The user already exists.');
     expect(r.stderr).toContain('DUPLICATED_USER "The user already exist and upsert parameter is false"');
-    // unstick repair, decided from live state: the ghost and the stuck profile repaired, the healthy user left alone.
-    expect(r.stdout).toMatch(/REPAIRED  jane\.doe@acme\.com  \(ghost-suspect\)/);
-    expect(r.stdout).toMatch(/REPAIRED  chloe\.martin@acme\.com  \(stuck-profile\)[\s\S]*backup: \S+chloe\.martin@acme\.com_auth0_legacy-1070\.json/);
-    expect(r.stdout).toMatch(/NOTHING-TO-DO  alice\.ng@acme\.com  \(healthy\)/);
-    expect(r.stderr).toMatch(/jane\.doe@acme\.com logs in with the legacy password -> migrated as auth0\|legacy-1001/);
-    expect(r.stderr).toMatch(/users\.listUsersByEmail  -> auth0\|legacy-1001, user_metadata \{"language":"en"/);
+    // The traffic that strands users, then the whole repair story decided from live state.
+    expect(r.stderr).toMatch(/nina\.kowalski's lazy migration is interrupted -> interrupted/);
+    expect(r.stderr).toMatch(/dave\.kim@acme\.com left out: healthy/);
+    expect(r.stderr).toMatch(/alice\.ng@acme\.com left out: healthy/);
+    expect(r.stdout).toMatch(/Result: 9 users[\s\S]*ghost-suspect +7[\s\S]*stuck-profile +2/);
+    expect(r.stderr).toMatch(/jane\.doe@acme\.com opens her ticket and sets a password -> migrated/);
     expect(r.stderr).toMatch(/chloe\.martin@acme\.com logs in with the legacy password -> migrated as auth0\|legacy-1070/);
-    expect(r.stderr).toContain('alice.ng@acme.com was not touched -> auth0|legacy-1007, 3 logins');
+    expect(r.stdout).toContain('100 % migrated: 18 of 18 expected users on legacy-db');
+    expect(r.stdout).toMatch(/ken\.ito@acme\.com +patched/);
+    expect(r.stderr).toContain('done: read back, only customScripts.login and customScripts.get_user changed');
+    // Before and after: the stuck users have profiles again with their metadata; the healthy ones were not deleted.
+    expect(r.stderr).toMatch(/jane\.doe@acme\.com +no profile +auth0\|legacy-1001, 1 logins, metadata 4 keys/);
+    expect(r.stderr).toMatch(/chloe\.martin@acme\.com +auth0\|legacy-1070, 0 logins, metadata 0 keys +auth0\|legacy-1070, 1 logins, metadata 4 keys/);
+    expect(r.stderr).toMatch(/alice\.ng@acme\.com +auth0\|legacy-1007, 3 logins/);
+    expect(r.stderr).toMatch(/ken\.ito@acme\.com +auth0\|legacy-1030, 4 logins, metadata 0 keys +auth0\|legacy-1030, 5 logins, metadata 5 keys/);
   });
 });

@@ -1,3 +1,4 @@
+import path from 'node:path';
 import type { Context } from './context.js';
 
 /** Plain aligned table (no box drawing): fits terminals, pipes and pasted tickets alike. */
@@ -52,4 +53,10 @@ export function warn(ctx: Pick<Context, 'stderr' | 'color'>, message: string): v
 export function note(ctx: Pick<Context, 'stdout' | 'stderr' | 'color'>, message: string, to: 'stdout' | 'stderr' = 'stderr'): void {
   const [stream, color] = to === 'stdout' ? [ctx.stdout, ctx.color.out] : [ctx.stderr, ctx.color.err];
   stream.write(`${color.yellow('note:')} ${message}\n`);
+}
+
+/** A path to print in a command to copy: relative to the working directory when under it, else absolute. */
+export function shortPath(cwd: string, file: string): string {
+  const relative = path.relative(cwd, file);
+  return relative && !relative.startsWith('..') && !path.isAbsolute(relative) ? relative : file;
 }

@@ -43,7 +43,7 @@ describe('diagnose --tenant and --confirm', () => {
     const r = await runCli(['diagnose', '--job', job.id!, '--connection', LEGACY_DB, '--json'], { env: sb().env, cwd: workdir() });
     expect(r.code).toBe(0);
     const doc = JSON.parse(r.stdout);
-    expect(doc.findings.map((f: { email: string; kinds: string[]; connections: string[] }) => [f.email, f.kinds, f.connections])).toEqual([['jane.doe@acme.com', ['DUPLICATED_USER'], [LEGACY_DB]]]);
+    expect(doc.findings.map((f: { email: string; kinds: string[]; connections: string[] }) => [f.email, f.kinds, f.connections])).toEqual([['jane.doe@acme.com', ['DUPLICATED_USER'], ['legacy-db']]]);
     expect(doc.notes).toEqual([]);
   });
 

@@ -11,7 +11,7 @@ import { lockJournal } from '../../repair/lock.js';
 import { emptyTargetSummary, readTargets, type TargetSummary } from '../../repair/targets.js';
 import type { Outcome, Reattempt } from '../../repair/types.js';
 import type { Context } from '../context.js';
-import { plural, renderTable, warn } from '../output.js';
+import { plural, renderTable, shortPath, warn } from '../output.js';
 import { CountProgress } from '../progress-bar.js';
 import { reportFile, reportValues, RowFile } from '../batch-files.js';
 import type { BatchArgs } from './batch.spec.js';
@@ -76,7 +76,7 @@ export async function batch(ctx: Context, args: BatchArgs): Promise<number> {
   const runId = `${ctx.now().toISOString()}-${process.pid}`;
   const journal = new Journal(journalPath, runId, tenant.domain, ctx.now, stateJournals(stateDir).filter((f) => f !== journalPath));
   const unlock = apply ? lockJournal(journalPath, ctx.now) : () => {};
-  const resumeHint = `resume with: unstick batch --resume ${path.relative(ctx.cwd, journalPath) || journalPath}${args.yes ? ' --yes' : ''}`;
+  const resumeHint = `resume with: unstick batch --resume ${shortPath(ctx.cwd, journalPath)}${args.yes ? ' --yes' : ''}`;
   let resume: ResumeState = { done: new Map(), awaitingImport: new Map() };
   if (apply) {
     resume = resumeState(journal.entries());

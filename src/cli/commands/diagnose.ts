@@ -102,7 +102,10 @@ async function fetchFromTenant(ctx: Context, args: DiagnoseArgs, since: Date): P
     const job = await tenant.jobRecord(id);
     write(`job ${id}`, `${id}.json`, JSON.stringify(job, null, 2));
     const errorsFile = write(`job ${id} errors`, `${id}.errors.json`, JSON.stringify(await tenant.jobErrorRecords(id), null, 2));
-    jobConnection.set(errorsFile, { id: typeof job.connection_id === 'string' ? job.connection_id : null, name: typeof job.connection === 'string' ? job.connection : null });
+    const connectionId = typeof job.connection_id === 'string' ? job.connection_id : null;
+    // Name it as the logs do (they carry names): one user's events then agree on one connection.
+    const name = typeof job.connection === 'string' ? job.connection : connectionId ? ((await tenant.findConnection(connectionId))?.name ?? null) : null;
+    jobConnection.set(errorsFile, { id: connectionId, name });
   }
   const byName = new Map([...jobConnection].map(([file, c]) => [sources.find((s) => s.path === file)!.name, c]));
   return {

@@ -7,6 +7,7 @@ import { differences, disconnectPlan, restorePlan, type OptionsChange } from '..
 import { privateDir, writeNewPrivateFile } from '../../repair/files.js';
 import { readVerifyResult } from '../../repair/verify-state.js';
 import type { Context } from '../context.js';
+import { shortPath } from '../output.js';
 import type { DisconnectArgs } from './disconnect.spec.js';
 
 interface OptionsBackup {
@@ -68,7 +69,7 @@ export async function disconnect(ctx: Context, args: DisconnectArgs): Promise<nu
     throw new UnstickError(`${connection.name} does not read back as sent: ${differences(after, next).join(', ')} differ`, ExitCode.someFailed, { hint: `the options before the change are in ${out.backup}` });
   }
   out.applied = true;
-  ctx.stderr.write(`done: read back, only ${changes.map((c) => c.key).join(' and ')} changed${backup ? '' : `; undo with: unstick disconnect --restore ${path.relative(ctx.cwd, out.backup)} --apply`}\n`);
+  ctx.stderr.write(`done: read back, only ${changes.map((c) => c.key).join(' and ')} changed${backup ? '' : `; undo with: unstick disconnect --restore ${shortPath(ctx.cwd, out.backup)} --apply`}\n`);
   return finish(ctx, args.json, out);
 }
 
