@@ -68,11 +68,7 @@ export function renderResults(results: RepairResult[], c: ChalkInstance): string
 
 /** How to give back what only lived in the deleted profile, once the user has migrated again. */
 export function restoreHint(backup: string): string {
-  return [
-    '  metadata: once the user has logged in again, compare the new profile with the backup and',
-    `  PATCH /api/v2/users/{new id} with only the missing first-level keys of user_metadata/app_metadata`,
-    `  from ${backup} (never send {}: it clears the metadata).`,
-  ].join('\n');
+  return `  metadata: once the user has logged in again, \`unstick metadata restore --from ${backup} --apply\` sets the keys the new profile lacks`;
 }
 
 export function resultsJson(results: RepairResult[]): object {
@@ -88,6 +84,7 @@ export function resultsJson(results: RepairResult[]): object {
       job: r.job,
       message: r.message,
       error: r.error,
+      restore: r.backup && r.outcome === 'repaired' ? `after the user has logged in again: unstick metadata restore --from ${r.backup} --apply` : null,
     })),
   };
 }

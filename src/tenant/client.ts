@@ -63,6 +63,7 @@ export function openTenant(config: TenantConfig, options: OpenTenantOptions = {}
   return {
     domain: config.domain,
     pacer,
+    pacing: () => pacer.stats(),
 
     usersByEmail: (email) =>
       call(`look up ${email}`, async () => (await sdk.users.listUsersByEmail({ email }, request)).map((u) => toProfile(u as unknown as Record<string, unknown>))),

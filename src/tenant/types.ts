@@ -1,3 +1,5 @@
+import type { PacerStats } from './pacer.js';
+
 /**
  * What unstick knows of a tenant, in its own words: no SDK type leaks out of src/tenant, so the repair
  * engine and its fixtures stay independent of the SDK's generated shapes.
@@ -54,6 +56,8 @@ export interface TenantLogRecord {
 /** The narrow door to Auth0 that repair, inspect and batch use. Every call is paced and retried per policy. */
 export interface TenantApi {
   readonly domain: string;
+  /** What the pacer did so far (requests, retries, 429 waits, buckets); null when not paced. */
+  pacing(): PacerStats | null;
   usersByEmail(email: string): Promise<UserProfile[]>;
   /** null when no profile holds the id. */
   getUser(userId: string): Promise<UserProfile | null>;

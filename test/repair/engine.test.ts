@@ -16,6 +16,7 @@ function memoryTenant(profiles: UserProfile[]) {
   const calls: string[] = [];
   const tenant: TenantApi = {
     domain: 'memory.test',
+    pacing: () => null,
     usersByEmail: async (email) => profiles.filter((p) => p.email === email),
     getUser: async (id) => profiles.find((p) => p.user_id === id) ?? null,
     deleteUser: async (id) => {

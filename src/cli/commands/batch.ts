@@ -94,13 +94,15 @@ export async function batch(ctx: Context, args: BatchArgs): Promise<number> {
   const started = ctx.now().getTime();
   const progress = new CountProgress(ctx, 'users', total);
   let read = 0;
+  let thisRun = 0;
   const onRow = (row: BatchRow) => {
     tally.add(row);
+    thisRun++;
     report?.row(reportValues(row));
     if (row.ticket) ticketFile?.row({ email: row.email, ticket: row.ticket });
     if (planFile) planFile.row({ email: row.email, line: row.line, outcome: row.outcome, classification: row.classification, reason: row.reason, steps: row.steps.map((s) => s.detail ?? s.step) });
     const seconds = Math.max(0.001, (ctx.now().getTime() - started) / 1000);
-    progress.update(read, `${tally.count('repaired')} repaired, ${tally.count('failed')} failed`, tally.total / seconds);
+    progress.update(read, `${tally.count('repaired')} repaired, ${tally.count('failed')} failed`, thisRun / seconds);
   };
   for (const row of [...resume.done.values()]) {
     tally.add(row);
@@ -143,7 +145,7 @@ export async function batch(ctx: Context, args: BatchArgs): Promise<number> {
   const files = { journal: apply ? journalPath : null, plan: planPath, report: settings.report, tickets: ticketFile ? settings.tickets : null };
   if (args.json) {
     ctx.stdout.write(
-      JSON.stringify({ tenant: tenant.domain, connection: { id: connection.id, name: connection.name }, dryRun: !apply, input: inputJson(summary), totals: tally.json(), seconds, files, requests: (tenant as { pacer?: { stats(): unknown } }).pacer?.stats() ?? null }, null, 2) + '\n',
+      JSON.stringify({ tenant: tenant.domain, connection: { id: connection.id, name: connection.name }, dryRun: !apply, input: inputJson(summary), totals: tally.json(), seconds, files, requests: tenant.pacing() }, null, 2) + '\n',
     );
   } else {
     ctx.stdout.write(renderSummary(tally, summary, !apply));

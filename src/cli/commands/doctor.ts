@@ -21,7 +21,7 @@ export async function doctor(ctx: Context, args: DoctorArgs): Promise<number> {
       if (!(err instanceof UnstickError) || err instanceof NotAuthorizedError || err instanceof TenantUnreachableError) throw err;
       checks.push({ name: 'connection', status: 'fail', detail: err.message, fix: err.hint ?? null });
     }
-    checks.push(...rateChecks((tenant as { pacer?: { stats(): { buckets: Parameters<typeof rateChecks>[0] } } }).pacer?.stats().buckets ?? {}));
+    checks.push(...rateChecks(tenant.pacing()?.buckets ?? {}));
   } catch (err) {
     if (!(err instanceof NotAuthorizedError || err instanceof TenantUnreachableError)) throw err;
     checks.push({ name: 'credentials', status: 'fail', detail: err.message, fix: err.hint ?? null });
