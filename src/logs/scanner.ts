@@ -93,6 +93,8 @@ const enum Mode {
 }
 
 const isSpace = (c: number | undefined) => c === 0x20 || c === 0x09 || c === 0x0d;
+const EMPTY = Buffer.alloc(0);
+const NO_WORDS = new Uint16Array(0);
 
 export class JsonScanner {
   private mode = Mode.Between;
@@ -136,6 +138,35 @@ export class JsonScanner {
   /** Lines seen so far (the current 1-based line number). */
   get currentLine(): number {
     return this.line;
+  }
+
+  /**
+   * Back to the state of a new scanner (same sink and options), so a caller that scans many small
+   * pieces (objects in text lines) does not allocate a scanner for each. Every field set above is set here.
+   */
+  reset(): void {
+    this.mode = Mode.Between;
+    this.depth = 0;
+    this.inString = false;
+    this.escaped = false;
+    this.recordDepth = 0;
+    this.line = 1;
+    this.consumed = 0;
+    this.lineStart = 0;
+    this.recordLine = 0;
+    this.recordColumn = 0;
+    this.recordStart = -1;
+    this.candidate = false;
+    this.carry = [];
+    this.carryBytes = 0;
+    this.oversize = false;
+    this.lineDelimited = this.options.lineDelimited ? true : null;
+    this.resyncColumn = 0;
+    this.resyncAtLineStart = false;
+    this.tail = EMPTY;
+    this.bytes = EMPTY;
+    this.words = NO_WORDS;
+    this.byteOffset = 0;
   }
 
   push(chunk: Buffer): void {

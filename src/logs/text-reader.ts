@@ -18,21 +18,28 @@ interface HeldLine {
   line: number;
 }
 
+/** A line as read: its text and its bytes (valid only while the line is handled). */
+interface Line extends HeldLine {
+  bytes: Buffer;
+}
+
 /** A JSON object being scanned across lines, from the `{` it starts at. */
 interface OpenJson {
-  scanner: JsonScanner;
-  outcome: ScanOutcome;
   lines: HeldLine[];
   /** Bytes pushed to the scanner so far. */
   bytes: number;
   inArray: boolean;
 }
 
+/** What the scanner said about the object it was given. */
 interface ScanOutcome {
   record: Buffer | null;
   candidate: boolean;
   failed: boolean;
 }
+
+const NEWLINE = Buffer.from('\n');
+const [OPEN_BRACE, OPEN_BRACKET, COMMA] = [0x7b, 0x5b, 0x2c];
 
 /** An auth0-cli YAML record block being collected. */
 interface OpenYaml {
@@ -69,8 +76,11 @@ export class TextLineReader implements InputReader {
   /** The last line counted, and the last whose records were read (its text is not read again). */
   private countedLine = 0;
   private recordLine = 0;
-  /** `[` after a line opening an array, else the last character after a record (`,` in `},`). */
-  private lastChar = '';
+  /** `[` after a line opening an array, else the last character after a record (`,` in `},`), as a byte. */
+  private lastChar = 0;
+  /** One scanner for every object tried (reset each time), and what it said about the current one. */
+  private scanner: JsonScanner | null = null;
+  private outcome: ScanOutcome = { record: null, candidate: false, failed: false };
 
   constructor(
     private readonly file: string,
@@ -136,131 +146,140 @@ export class TextLineReader implements InputReader {
     let text = bytes.toString('utf8');
     if (lineNo === 1 && text.charCodeAt(0) === 0xfeff) text = text.slice(1);
     if (text.endsWith('\r')) text = text.slice(0, -1);
-    this.onLine(text, lineNo);
+    this.onLine({ text, bytes, line: lineNo });
   }
 
-  private onLine(text: string, line: number): void {
+  private onLine(l: Line): void {
     if (this.json) {
-      this.continueJson(text, line);
+      this.continueJson(l);
       return;
     }
     if (this.yaml) {
-      if (continuesYamlBlock(text, this.yaml.indent)) {
-        this.yaml.lines.push({ text, line });
+      if (continuesYamlBlock(l.text, this.yaml.indent)) {
+        this.yaml.lines.push({ text: l.text, line: l.line });
         return;
       }
       this.finishYaml();
     }
-    this.startLine(text, line);
+    this.startLine(l);
   }
 
   /** A line outside any record: it may open one. */
-  private startLine(text: string, line: number): void {
+  private startLine(l: Line): void {
+    const { text, line } = l;
     if (text.trim() === '') return;
     if (this.structured && !text.includes('\u0000')) {
-      if (YAML_RECORD_START.test(text)) {
+      if (mayStartYaml(text) && YAML_RECORD_START.test(text)) {
         this.yaml = { lines: [{ text, line }], indent: yamlIndent(text) };
         return;
       }
-      if (text.includes('{') && this.scanLine(text, line, 0)) return;
+      if (text.includes('{') && this.scanLine(l, 0)) return;
     }
     this.plainLine(text, line);
   }
 
   /**
-   * Looks for JSON objects on `text` from byte `from` on. True when the line was consumed: records
+   * Looks for JSON objects on the line from byte `from` on. True when the line was consumed: records
    * were read from it, or an object is still open at its end.
    */
-  private scanLine(text: string, line: number, from: number): boolean {
-    const bytes = Buffer.from(text);
-    let at = bytes.indexOf(0x7b, from);
+  private scanLine(l: Line, from: number): boolean {
+    const { text, bytes, line } = l;
+    let at = bytes.indexOf(OPEN_BRACE, from);
     for (let tries = 0; at !== -1 && tries < MAX_STARTS_PER_LINE; tries++) {
-      const prefix = bytes.subarray(from, at).toString();
-      const previous = lastNonBlank(prefix) || (from === 0 ? this.lastChar : '}');
-      const inArray = previous === '[' || previous === ',';
-      const open = this.openJson(bytes.subarray(at), { text, line }, inArray);
-      if (open.outcome.record) {
+      const open = this.openJson(bytes.subarray(at), { text, line }, this.opensElement(bytes, from, at));
+      const { record, failed } = this.outcome;
+      if (record) {
         this.json = null;
         if (this.readRecord(open, line)) {
-          const end = at + open.outcome.record.length;
-          if (bytes.indexOf(0x7b, end) !== -1) this.scanLine(text, line, end);
-          this.lastChar = lastNonBlank(text) || this.lastChar;
+          const end = at + record.length;
+          if (bytes.indexOf(OPEN_BRACE, end) !== -1) this.scanLine(l, end);
+          this.lastChar = lastNonBlank(bytes) || this.lastChar;
           return true;
         }
         // No Auth0 record (or not worth parsing): the line is text, but still JSON for what follows.
         this.plainLine(text, line);
-        this.lastChar = lastNonBlank(text);
+        this.lastChar = lastNonBlank(bytes);
         return true;
       }
-      if (!open.outcome.failed) {
+      if (!failed) {
         this.json = open; // continues on the next lines
         return true;
       }
-      at = bytes.indexOf(0x7b, at + 1);
+      at = bytes.indexOf(OPEN_BRACE, at + 1);
     }
     return this.recordLine === line;
   }
 
+  /** Whether the `{` at `at` is an array's element: `[` or `,` before it (on this line, or ending the last). */
+  private opensElement(bytes: Buffer, from: number, at: number): boolean {
+    let j = at - 1;
+    while (j >= from && (bytes[j] === 0x20 || bytes[j] === 0x09 || bytes[j] === 0x0d)) j--;
+    const previous = j >= from ? bytes[j] : from === 0 ? this.lastChar : 0x7d;
+    return previous === OPEN_BRACKET || previous === COMMA;
+  }
+
   private openJson(first: Buffer, held: HeldLine, inArray: boolean): OpenJson {
-    const outcome: ScanOutcome = { record: null, candidate: false, failed: false };
-    const scanner = new JsonScanner(
+    this.outcome = { record: null, candidate: false, failed: false };
+    this.scanner ??= new JsonScanner(
       {
+        // The record's bytes are the line's own (or a copy the scanner made): read before the next line.
         record: (bytes, _line, _inArray, candidate) => {
-          if (outcome.record || outcome.failed) return;
-          outcome.record = Buffer.from(bytes);
-          outcome.candidate = candidate;
+          if (this.outcome.record || this.outcome.failed) return;
+          this.outcome.record = bytes;
+          this.outcome.candidate = candidate;
         },
         malformed: () => {
-          if (!outcome.record) outcome.failed = true;
+          if (!this.outcome.record) this.outcome.failed = true;
         },
       },
       { maxRecordBytes: this.maxLineBytes },
     );
-    scanner.push(first);
-    return { scanner, outcome, lines: [held], bytes: first.length, inArray };
+    this.scanner.reset();
+    this.scanner.push(first);
+    return { lines: [held], bytes: first.length, inArray };
   }
 
-  private continueJson(text: string, line: number): void {
+  private continueJson(l: Line): void {
     const open = this.json!;
     // The newline goes with the next line, so the scanner sees where that line starts.
-    const chunk = Buffer.from(`\n${text}`);
+    const chunk = Buffer.concat([NEWLINE, l.bytes]);
     const before = open.bytes;
-    open.lines.push({ text, line });
+    open.lines.push({ text: l.text, line: l.line });
     open.bytes += chunk.length;
     if (open.bytes > this.maxLineBytes) {
       this.abandonJson(null);
       return;
     }
-    open.scanner.push(chunk);
-    if (open.outcome.record) {
+    this.scanner!.push(chunk);
+    const { record, failed } = this.outcome;
+    if (record) {
       this.json = null;
-      const startLine = open.lines[0]!.line;
-      if (this.readRecord(open, startLine)) {
+      if (this.readRecord(open, open.lines[0]!.line)) {
         // More records may start after this one ends on its last line (`}, {`).
-        const end = Math.max(0, open.outcome.record.length - before - 1);
-        if (Buffer.from(text).indexOf(0x7b, end) !== -1) this.scanLine(text, line, end);
-        this.lastChar = lastNonBlank(text) || this.lastChar;
+        const end = Math.max(0, record.length - before - 1);
+        if (l.bytes.indexOf(OPEN_BRACE, end) !== -1) this.scanLine(l, end);
+        this.lastChar = lastNonBlank(l.bytes) || this.lastChar;
       } else {
-        for (const l of open.lines) this.plainLine(l.text, l.line);
-        this.lastChar = lastNonBlank(text);
+        for (const held of open.lines) this.plainLine(held.text, held.line);
+        this.lastChar = lastNonBlank(l.bytes);
       }
       return;
     }
-    if (open.outcome.failed) this.abandonJson({ text, line });
+    if (failed) this.abandonJson(l);
   }
 
   /** The open object is broken: its lines are text, and the line that broke it is read afresh. */
-  private abandonJson(current: HeldLine | null): void {
+  private abandonJson(current: Line | null): void {
     const open = this.json!;
     this.json = null;
     const lines = current ? open.lines.slice(0, -1) : open.lines;
-    for (const l of lines) this.plainLine(l.text, l.line);
-    if (current) this.startLine(current.text, current.line);
+    for (const held of lines) this.plainLine(held.text, held.line);
+    if (current) this.startLine(current);
   }
 
   /** Reads a scanned object; false when it is no Auth0 record (or could not carry a marker). */
   private readRecord(open: OpenJson, line: number): boolean {
-    const { record, candidate } = open.outcome;
+    const { record, candidate } = this.outcome;
     if (!record || (!candidate && !record.includes(IMPORT_JOB))) return false;
     let value: unknown;
     try {
@@ -298,7 +317,7 @@ export class TextLineReader implements InputReader {
     if (text.trim() === '' || lineNo === this.recordLine) return;
     this.release();
     // Prose may end with a comma; only a line that opens an array says the next object is an element.
-    this.lastChar = lastNonBlank(text) === '[' ? '[' : '';
+    this.lastChar = text.trimEnd().endsWith('[') ? OPEN_BRACKET : 0;
     // Only NUL means binary: a stray Latin-1 byte (decoded as U+FFFD) must not hide a marker.
     if (text.includes('\u0000')) {
       this.malformed.add(lineNo, 'binary data');
@@ -338,6 +357,17 @@ export class TextLineReader implements InputReader {
   }
 }
 
-function lastNonBlank(text: string): string {
-  return text.trimEnd().at(-1) ?? '';
+/** A cheap look before the regex: the first non-blank character of a YAML record block's first line. */
+function mayStartYaml(text: string): boolean {
+  let i = 0;
+  while (text.charCodeAt(i) === 0x20 || text.charCodeAt(i) === 0x09) i++;
+  const c = text.charCodeAt(i);
+  return c === 0x69 || c === 0x6c || c === 0x5f || c === 0x64 || c === 0x74 || c === 0x1b; // i l _ d t ESC
+}
+
+/** The last byte of a line that is not a space (0 for a blank line). */
+function lastNonBlank(bytes: Buffer): number {
+  let j = bytes.length - 1;
+  while (j >= 0 && (bytes[j] === 0x20 || bytes[j] === 0x09 || bytes[j] === 0x0d)) j--;
+  return j >= 0 ? bytes[j]! : 0;
 }

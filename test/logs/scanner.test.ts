@@ -265,3 +265,40 @@ describe('JsonScanner: recovery keeps the records after the damage', () => {
     expect(records.every((r) => r.inArray)).toBe(true);
   });
 });
+
+describe('JsonScanner: reset', () => {
+  it('after reset, a scanner reads an input exactly as a new one does, whatever state it was left in', () => {
+    const inputs = [
+      ndjson([{ a: 1, description: 'The user already exists.' }, { b: 2 }]),
+      JSON.stringify([{ type: 'fs', n: 1 }, { type: 's', n: 2 }], null, 2),
+      '{"unterminated": "string\n{"a":1}\n',
+      '[{"open": [1, 2',
+      '{"esc":"already\\u0020e\\u0078ists"}\n  {"b": {"c": [1, {"d": "}"}]}}',
+    ];
+    const collect = () => {
+      const out: unknown[] = [];
+      const sink = {
+        record: (bytes: Buffer, line: number, inArray: boolean, candidate: boolean) => out.push(['record', bytes.toString(), line, inArray, candidate]),
+        malformed: (line: number, reason: string) => out.push(['malformed', line, reason]),
+      };
+      return { out, sink };
+    };
+    const reused = collect();
+    const scanner = new JsonScanner(reused.sink, { maxRecordBytes: 1024 });
+    for (const left of inputs) {
+      for (const input of inputs) {
+        scanner.push(Buffer.from(left)); // leave it in whatever state this input ends in
+        scanner.reset();
+        reused.out.length = 0;
+        scanner.push(Buffer.from(input));
+        scanner.end();
+        const fresh = collect();
+        const s = new JsonScanner(fresh.sink, { maxRecordBytes: 1024 });
+        s.push(Buffer.from(input));
+        s.end();
+        expect(reused.out).toEqual(fresh.out);
+        expect(scanner.currentLine).toBe(s.currentLine);
+      }
+    }
+  });
+});
