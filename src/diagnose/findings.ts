@@ -37,6 +37,10 @@ export interface Diagnosis {
   inFileDuplicates: InFileDuplicate[];
   /** Import jobs that failed as a whole. */
   jobFailures: Evidence[];
+  /** Users the records name without an email (an import error's username or user_id), by that name. */
+  named: Array<{ subject: string; kinds: FindingKind[]; occurrences: number; evidence: Evidence[] }>;
+  /** Import jobs whose status says users failed, with no error report among the inputs: read it with --job. */
+  jobsWithFailures: Array<{ jobId: string; connection: string | null; evidence: Evidence }>;
   /** Events that carried a marker but no email to attribute it to. */
   unattributed: number;
   unattributedEvidence: Evidence[];
@@ -68,6 +72,14 @@ interface Acc {
 /** Collects events into one finding per user. Feed it with `add`, read it with `result`. */
 export class Diagnoser {
   private readonly users = new Map<string, Acc>();
+  private readonly named = new Map<string, { kinds: Set<FindingKind>; occurrences: number; evidence: Evidence[] }>();
+  /** What each import job's records say of its connection (a status object, the sapi log that created it). */
+  private readonly jobConnections = new Map<string, string>();
+  private readonly jobFailureStatus = new Map<string, { connection: string | null; evidence: Evidence }>();
+  /** Jobs whose per-user errors were among the inputs. */
+  private readonly jobsWithErrors = new Set<string>();
+  /** Events waiting for their job's connection (under --connection), or for attaching it. */
+  private readonly deferred: LogEvent[] = [];
   private unattributed = 0;
   private readonly unattributedEvidence: Evidence[] = [];
   private readonly jobFailures: Evidence[] = [];
@@ -79,11 +91,34 @@ export class Diagnoser {
   }
 
   add(event: LogEvent): void {
+    if (event.jobId) {
+      const connection = event.connection ?? event.connectionId;
+      if (connection && !this.jobConnections.has(event.jobId)) this.jobConnections.set(event.jobId, connection);
+      if (event.type === 'import_job_failures') this.jobFailureStatus.set(event.jobId, { connection: connection ?? null, evidence: toEvidence(event) });
+      if (event.type === 'import_error') this.jobsWithErrors.add(event.jobId);
+      // An error report names no connection; its job does. Joined once every input is read.
+      if (!event.connection && !event.connectionId && classify(event)) {
+        this.deferred.push(event);
+        return;
+      }
+    }
+    this.addJoined(event);
+  }
+
+  private addJoined(event: LogEvent): void {
     const verdict = classify(event);
     if (!verdict || !this.passes(event)) return;
     const evidence = toEvidence(event);
     if ('jobFailed' in verdict) {
       if (this.jobFailures.length < EVIDENCE_PER_USER) this.jobFailures.push(evidence);
+      return;
+    }
+    if (!event.email && event.subject && 'kind' in verdict) {
+      const n = this.named.get(event.subject) ?? { kinds: new Set<FindingKind>(), occurrences: 0, evidence: [] };
+      n.kinds.add(verdict.kind);
+      n.occurrences++;
+      if (n.evidence.length < EVIDENCE_PER_USER) n.evidence.push(evidence);
+      this.named.set(event.subject, n);
       return;
     }
     if (!event.email) {
@@ -111,6 +146,10 @@ export class Diagnoser {
   }
 
   result(): Diagnosis {
+    for (const event of this.deferred.splice(0)) {
+      const connection = this.jobConnections.get(event.jobId!);
+      this.addJoined(connection ? { ...event, ...(connection.startsWith('con_') ? { connectionId: connection } : { connection }) } : event);
+    }
     const findings: Finding[] = [];
     const related: Finding[] = [];
     const inFileDuplicates: InFileDuplicate[] = [];
@@ -136,6 +175,8 @@ export class Diagnoser {
     return {
       findings,
       related,
+      named: [...this.named].map(([subject, n]) => ({ subject, kinds: FINDING_KINDS.filter((k) => n.kinds.has(k)), occurrences: n.occurrences, evidence: n.evidence })),
+      jobsWithFailures: [...this.jobFailureStatus].filter(([id]) => !this.jobsWithErrors.has(id)).map(([jobId, j]) => ({ jobId, connection: j.connection, evidence: j.evidence })),
       inFileDuplicates,
       jobFailures: this.jobFailures,
       unattributed: this.unattributed,

@@ -58,6 +58,10 @@ export interface DiagnoseJson {
     evidence: EvidenceJson[];
   }>;
   jobFailures: EvidenceJson[];
+  /** Users named without an email (an import error's username or user_id). */
+  named: Array<{ subject: string; kinds: string[]; occurrences: number; evidence: EvidenceJson[] }>;
+  /** Import jobs with failed users whose error report was not among the inputs, and how to read it. */
+  jobsWithFailures: Array<{ jobId: string; connection: string | null; next: string; evidence: EvidenceJson }>;
   inFileDuplicates: Array<{ email: string; occurrences: number; note: string; evidence: EvidenceJson[] }>;
   /** What the output leaves out or cannot vouch for (filters, unattributed markers), one sentence each. */
   notes: string[];
@@ -106,6 +110,8 @@ export function toJson(d: Diagnosis, stats: ReadStats, confirmations: Confirmati
       evidence: f.evidence.map(evidenceJson),
     })),
     jobFailures: d.jobFailures.map(evidenceJson),
+    named: d.named.map((n) => ({ subject: n.subject, kinds: [...n.kinds], occurrences: n.occurrences, evidence: n.evidence.map(evidenceJson) })),
+    jobsWithFailures: d.jobsWithFailures.map((j) => ({ jobId: j.jobId, connection: j.connection, next: `unstick diagnose --job ${j.jobId}`, evidence: evidenceJson(j.evidence) })),
     inFileDuplicates: d.inFileDuplicates.map((x) => ({
       email: x.email,
       occurrences: x.occurrences,
@@ -212,6 +218,8 @@ export function humanReport(d: Diagnosis, stats: ReadStats, options: { zone: str
     ...d.inFileDuplicates.map((x: InFileDuplicate) => `${x.email} ${IN_FILE_DUPLICATE.what}${at(x.evidence[0])}: ${IN_FILE_DUPLICATE.advice}`),
     ...d.related.map((f) => `${f.email}: ${f.kinds.join(', ')}${at(f.evidence[0])}: ${RELATED_NOTE}`),
     ...d.jobFailures.map((e) => `an import job failed as a whole${at(e)}: ${e.description}`),
+    ...d.jobsWithFailures.map((j) => `import job ${j.jobId}${at(j.evidence)} had failed users and its errors are not among the inputs: read them with \`unstick diagnose --job ${j.jobId}\``),
+    ...d.named.map((n) => `${n.subject}: ${n.kinds.join(', ')}${at(n.evidence[0])}: the record names this user without an email (a username or user_id): look them up by it`),
   ];
   notes.push(...filterNotes(d));
   if (d.findings.length > 0 && !confirmed) {

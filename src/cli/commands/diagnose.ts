@@ -1,11 +1,11 @@
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Diagnoser, type Finding } from '../../diagnose/findings.js';
 import { csvTable, filterNotes, humanReport, toJson, type Confirmations } from '../../diagnose/report.js';
 import { ExitCode, InputDataError, InputMissingError, UsageError } from '../../errors.js';
 import { expandInputs, type Source } from '../../logs/inputs.js';
+import { parallelPlan } from '../../logs/parallel.js';
 import { readLogs, type ReadStats } from '../../logs/reader.js';
 import type { LogEvent, LogFormat } from '../../logs/types.js';
 import { classify } from '../../repair/classify.js';
@@ -41,7 +41,7 @@ export async function diagnose(ctx: Context, args: DiagnoseArgs): Promise<number
   const progress = new ByteProgress(ctx, 'Scanning');
   const stats = await readLogs(
     sources,
-    { format: args.format, parallel: parallelPlan(), onProgress: (d, t) => progress.update(d, t), stdin: ctx.stdin, signal: ctx.signal },
+    { format: args.format, parallel: parallelPlan({ workers: Math.min(2, availableParallelism()), minBytes: PARALLEL_MIN_BYTES }), onProgress: (d, t) => progress.update(d, t), stdin: ctx.stdin, signal: ctx.signal },
     (event) => diagnoser.add(fetched?.join(event) ?? event),
   ).finally(() => {
     progress.done();
@@ -131,12 +131,6 @@ async function confirmFindings(ctx: Context, findings: readonly Finding[], conne
   return out;
 }
 
-function parallelPlan() {
-  // Workers need the compiled worker file: present when running from dist/ (the CLI), absent under vitest's TS sources.
-  const workerUrl = new URL('../../logs/scan-worker.js', import.meta.url);
-  if (!existsSync(fileURLToPath(workerUrl))) return null;
-  return { workerUrl, workers: Math.min(2, availableParallelism()), minBytes: PARALLEL_MIN_BYTES };
-}
 
 /**
  * Rejected inputs and malformed records go to stderr. When no input was usable the run fails:
