@@ -163,14 +163,17 @@ describe('unstick diagnose errors: one line, a documented exit code, no stack', 
     const { code, stderr } = await runCli(['diagnose', 'test/fixtures/logs/binary.bin']);
     expect(code).toBe(65);
     expect(stderr).toBe(
-      'error: test/fixtures/logs/binary.bin: binary data, not a log\nhint: see docs/log-formats.md for the formats unstick reads, or force one with --format\n',
+      'error: test/fixtures/logs/binary.bin: binary data, not a log\nhint: binary data is not a log (gzip is read as is): see docs/log-formats.md\n',
     );
     expect(stderr).not.toMatch(/\n\s+at /);
     const forced = await runCli(['diagnose', '--format', 'bunyan', 'examples/logs/stream.jsonl']);
     expect(forced.code).toBe(65);
     expect(forced.stderr).toBe(
-      'error: examples/logs/stream.jsonl: JSON, but not Auth0 log records\nhint: the input does not read as --format bunyan; drop --format to let unstick detect the format\n',
+      'error: examples/logs/stream.jsonl: JSON, but not Auth0 log records\nhint: it does not read as --format bunyan; without --format every format is tried, and --format text reads any text line by line\n',
     );
+    const notALog = await runCli(['diagnose', 'test/fixtures/logs/not-a-log.json']);
+    expect(notALog.code).toBe(65);
+    expect(notALog.stderr).toMatch(/\nhint: every log format was tried \(management-api, cli-json, .*\); --format text reads it line by line, finding markers in plain text\n$/);
     const debug = await runCli(['diagnose', 'test/fixtures/logs/binary.bin', '--debug']);
     expect(debug.code).toBe(65);
     expect(debug.stderr).toMatch(/\n\s+at /);

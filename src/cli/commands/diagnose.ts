@@ -7,7 +7,7 @@ import { ExitCode, InputDataError, InputMissingError, UsageError } from '../../e
 import { expandInputs, type Source } from '../../logs/inputs.js';
 import { parallelPlan } from '../../logs/parallel.js';
 import { readLogs, type ReadStats } from '../../logs/reader.js';
-import type { LogEvent, LogFormat } from '../../logs/types.js';
+import { LOG_FORMATS, type LogEvent, type LogFormat } from '../../logs/types.js';
 import { classify } from '../../repair/classify.js';
 import { resolveConnection } from '../../repair/connection.js';
 import { observe } from '../../repair/observe.js';
@@ -139,9 +139,16 @@ async function confirmFindings(ctx: Context, findings: readonly Finding[], conne
 function reportInputProblems(ctx: Context, stats: ReadStats, format: LogFormat | undefined): void {
   const rejected = stats.inputs.filter((i) => i.rejected);
   if (rejected.length > 0 && rejected.length === stats.inputs.length) {
+    const jsonFormats = LOG_FORMATS.filter((f) => f !== 'text').join(', ');
+    const binary = rejected.every((i) => /binary/.test(i.rejected ?? ''));
+    // Name the formats tried and the one that reads anything: never "force one" then "drop --format".
     const hint = format
-      ? `the input does not read as --format ${format}; drop --format to let unstick detect the format`
-      : 'see docs/log-formats.md for the formats unstick reads, or force one with --format';
+      ? format === 'text'
+        ? 'it is not text unstick can read (binary data?): see docs/log-formats.md'
+        : `it does not read as --format ${format}; without --format every format is tried, and --format text reads any text line by line`
+      : binary
+        ? 'binary data is not a log (gzip is read as is): see docs/log-formats.md'
+        : `every log format was tried (${jsonFormats}); --format text reads it line by line, finding markers in plain text`;
     if (rejected.length === 1) {
       const only = rejected[0]!;
       if (only.unreadable) throw new InputMissingError(only.name, only.rejected!);
