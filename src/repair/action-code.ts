@@ -103,7 +103,7 @@ export function actionSecrets(options: ActionCodeOptions): ActionSecret[] {
  * `GET .../bindings` answered (every page).
  */
 export function bindingsWithAction(
-  current: ReadonlyArray<{ display_name?: string; action?: { id?: string } }>,
+  current: ReadonlyArray<{ id?: string; display_name?: string; action?: { id?: string } }>,
   actionId: string,
   displayName: string = ACTION_NAME,
 ): Array<{ ref: { type: 'action_id'; value: string }; display_name?: string }> | null {

@@ -13,6 +13,9 @@ export const ALL_SCOPES = [
   'update:connections',
   'read:logs',
   'create:user_tickets',
+  'read:actions',
+  'create:actions',
+  'update:actions',
 ];
 
 export interface Client {

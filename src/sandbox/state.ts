@@ -1,3 +1,4 @@
+import { ActionBoard } from './actions.js';
 import { ExportSigner } from './exports.js';
 import { JobBoard, type ExportJob } from './jobs.js';
 import { LogBook, type LogInput, type LogRecord } from './log-book.js';
@@ -61,6 +62,8 @@ export class SandboxTenant {
   readonly exportLinks: ExportSigner;
   readonly logs: LogBook;
   readonly jobs: JobBoard;
+  /** Actions, their versions and trigger bindings (src/sandbox/actions.ts). */
+  readonly actions: ActionBoard;
 
   private readonly connectionsById = new Map<string, Connection>();
   private readonly connectionsByName = new Map<string, Connection>();
@@ -90,6 +93,7 @@ export class SandboxTenant {
     this.exportLinks = new ExportSigner(options.exportKey);
     this.logs = new LogBook(this.now, { tenant_name: name, hostname: new URL(this.baseUrl).host });
     this.jobs = new JobBoard(this);
+    this.actions = new ActionBoard(this);
   }
 
   static fromScenario(scenario: Scenario, options: SandboxTenantOptions = {}): SandboxTenant {
@@ -435,6 +439,7 @@ export class SandboxTenant {
       legacy: [...this.legacy.values()].map(({ password: _password, ...rest }) => structuredClone(rest)),
       logs: [...this.logs.all()],
       jobs: Array.from(this.jobs.list(), (job) => this.jobs.view(job)),
+      ...this.actions.snapshot(),
     };
   }
 

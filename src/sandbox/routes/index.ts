@@ -1,5 +1,6 @@
 import type { Route } from '../contract.js';
 import type { SandboxTenant } from '../state.js';
+import { actionRoutes } from './actions.js';
 import { connectionRoutes } from './connections.js';
 import { endUserRoutes } from './end-user.js';
 import { jobRoutes } from './jobs.js';
@@ -18,6 +19,7 @@ export function allRoutes(tenant: SandboxTenant): Route[] {
     ...jobRoutes(tenant),
     ...logRoutes(tenant),
     ...ticketRoutes(tenant),
+    ...actionRoutes(tenant),
     ...endUserRoutes(tenant),
   ];
 }
