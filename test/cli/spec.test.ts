@@ -75,6 +75,9 @@ describe('command specs', () => {
     const d = parsedFor(diagnoseSpec, [['examples/logs']], { csv: true, tz: 'UTC' });
     expect(diagnoseSpec.parse(d)).toEqual({
       inputs: ['examples/logs'],
+      tenant: false,
+      jobs: [],
+      confirm: false,
       since: undefined,
       until: undefined,
       connection: undefined,
@@ -82,6 +85,7 @@ describe('command specs', () => {
       tz: 'UTC',
       format: undefined,
     });
+    expect(diagnoseSpec.parse(parsedFor(diagnoseSpec, [[]], { tenant: true, job: 'job_A1,job_B2', confirm: true, tz: 'UTC' }))).toMatchObject({ inputs: [], tenant: true, jobs: ['job_A1', 'job_B2'], confirm: true });
     expect(sandboxSpec.parse(parsedFor(sandboxSpec, [], { port: '8443' }))).toEqual({ scenario: undefined, port: 8443, stateDir: undefined });
     expect(() => sandboxSpec.parse(parsedFor(sandboxSpec, [], { port: '80.5' }))).toThrow('--port: expected a port number 0-65535, got "80.5"');
     const help = await runCli(['diagnose', '--help']);
