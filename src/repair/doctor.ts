@@ -19,6 +19,7 @@ export const COMMAND_SCOPES: ReadonlyArray<{ command: string; scopes: string[]; 
   { command: 'verify (export jobs)', scopes: ['read:users'], essential: false },
   { command: 'disconnect', scopes: ['read:connections', 'update:connections'], essential: false },
   { command: 'metadata restore/backfill', scopes: ['update:users'], essential: false },
+  { command: 'metadata action --deploy', scopes: ['read:actions', 'create:actions', 'update:actions'], essential: false },
 ];
 
 const GRANT = 'Dashboard: Applications > APIs > Auth0 Management API > Machine To Machine Applications: authorize the application and tick';

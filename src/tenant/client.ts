@@ -173,6 +173,38 @@ export function openTenant(config: TenantConfig, options: OpenTenantOptions = {}
     updateMetadata: (userId, patch) =>
       call(`update the metadata of ${userId}`, async () => toProfile((await sdk.users.update(userId, patch as never, request)) as unknown as Record<string, unknown>)),
 
+    actionByName: (name) =>
+      call(`find the Action ${name}`, async () => {
+        const page = await sdk.actions.list({ actionName: name } as never, request);
+        const found = (page.data as unknown as Array<Record<string, unknown>>).find((a) => a.name === name);
+        return found ? { id: String(found.id), status: String(found.status ?? '') } : null;
+      }),
+
+    createAction: ({ name, code, runtime, trigger, secrets }) =>
+      call(
+        `create the Action ${name}`,
+        async () => {
+          const a = (await sdk.actions.create({ name, code, runtime, supported_triggers: [trigger], dependencies: [], secrets } as never, request)) as unknown as Record<string, unknown>;
+          return { id: String(a.id), status: String(a.status ?? '') };
+        },
+        true,
+      ),
+
+    actionStatus: (id) => call(`read the Action ${id}`, async () => String(((await sdk.actions.get(id, request)) as unknown as Record<string, unknown>).status ?? '')),
+
+    deployAction: (id) => call(`deploy the Action ${id}`, async () => void (await sdk.actions.deploy(id, request))),
+
+    triggerBindings: (trigger) =>
+      call(`read the ${trigger} bindings`, async () => {
+        const out: Array<{ id?: string; display_name?: string; action?: { id?: string } }> = [];
+        const page = await sdk.actions.triggers.bindings.list(trigger as never, {} as never, request);
+        for await (const b of page) out.push(b as never);
+        return out;
+      }),
+
+    replaceTriggerBindings: (trigger, bindings) =>
+      call(`bind the ${trigger} trigger`, async () => void (await sdk.actions.triggers.bindings.updateMany(trigger as never, { bindings } as never, request))),
+
     connectionOptions: (connectionId) =>
       notFoundAsNull(`read connection ${connectionId}`, async () => {
         const c = (await sdk.connections.get(connectionId, {}, request)) as unknown as Record<string, unknown>;

@@ -78,6 +78,13 @@ export interface TenantApi {
   logsAfter(from: string, take?: number): Promise<TenantLogRecord[]>;
   /** PATCH /users/{id} with first-level metadata keys (Auth0 merges them into what the user has). */
   updateMetadata(userId: string, patch: { user_metadata?: Record<string, unknown>; app_metadata?: Record<string, unknown> }): Promise<UserProfile>;
+  /** Actions: by name, create, read, deploy; the post-login trigger's bindings (read all pages / replace whole). */
+  actionByName(name: string): Promise<{ id: string; status: string } | null>;
+  createAction(input: { name: string; code: string; runtime: string; trigger: { id: string; version: string }; secrets: Array<{ name: string; value: string }> }): Promise<{ id: string; status: string }>;
+  actionStatus(id: string): Promise<string>;
+  deployAction(id: string): Promise<void>;
+  triggerBindings(trigger: string): Promise<Array<{ id?: string; display_name?: string; action?: { id?: string } }>>;
+  replaceTriggerBindings(trigger: string, bindings: Array<{ ref: { type: 'action_id'; value: string }; display_name?: string }>): Promise<void>;
   /** The connection's whole `options` object as Auth0 returns it (null when there is no such connection). */
   connectionOptions(connectionId: string): Promise<Record<string, unknown> | null>;
   /** PATCH the connection with this **whole** options object (Auth0 replaces options entirely); returns what Auth0 answered. */

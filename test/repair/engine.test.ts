@@ -14,7 +14,7 @@ import { LEGACY, profile } from './fixtures.js';
  */
 function memoryTenant(profiles: UserProfile[]) {
   const calls: string[] = [];
-  const tenant: TenantApi = {
+  const used: Partial<TenantApi> = {
     domain: 'memory.test',
     pacing: () => null,
     usersByEmail: async (email) => profiles.filter((p) => p.email === email),
@@ -26,29 +26,11 @@ function memoryTenant(profiles: UserProfile[]) {
     deleteConnectionUser: async (id, email) => void calls.push(`DELETE connection user ${id} ${email}`),
     databaseConnections: async () => [LEGACY],
     findConnection: async () => LEGACY,
-    passwordChangeTicket: async () => 'https://memory.test/ticket',
-    createImportJob: async () => {
-      throw new Error('not used');
-    },
-    getJob: async () => {
-      throw new Error('not used');
-    },
-    jobErrors: async () => [],
-    searchLogs: async () => [],
-    logsAfter: async () => [],
-    jobRecord: async () => ({}),
-    jobErrorRecords: async () => [],
-    connectionOptions: async () => null,
-    replaceConnectionOptions: async () => ({}),
-    grantedScopes: async () => null,
-    createExportJob: async () => {
-      throw new Error('not used');
-    },
-    downloadExport: async () => 'expired',
-    updateMetadata: async () => {
-      throw new Error('not used');
-    },
   };
+  // Any other call is a test bug: it fails loudly.
+  const tenant = new Proxy(used, {
+    get: (target, key) => (key in target ? target[key as keyof TenantApi] : () => Promise.reject(new Error(`memory tenant: ${String(key)} is not used here`))),
+  }) as TenantApi;
   return { tenant, calls };
 }
 
