@@ -120,6 +120,7 @@ writeFileSync(expected, ['email', ...scenario.legacy.map((u) => u.email)].join('
 cliIn('every user of the legacy store is in Auth0 now', ['verify', expected, '--state-dir', state]);
 const legacyExport = path.join(work, 'legacy-metadata.json');
 writeFileSync(legacyExport, JSON.stringify(scenario.legacy.map((u) => ({ email: u.email, user_metadata: u.user_metadata ?? {}, app_metadata: u.app_metadata ?? {} }))));
+cliIn("metadata kept in the repair backups, for the keys the new profiles lack", ['metadata', 'restore', '--apply', '--yes', '--state-dir', state]);
 cliIn('metadata the migration did not bring (never overwriting a key)', ['metadata', 'backfill', '--from', legacyExport, '--apply', '--yes', '--state-dir', state]);
 cliIn('the setup', ['doctor']);
 cliIn('disconnect the legacy store: two scripts become no-ops, nothing else moves', ['disconnect', '--apply', '--yes', '--state-dir', state]);
