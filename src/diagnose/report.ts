@@ -236,7 +236,13 @@ export function humanReport(d: Diagnosis, stats: ReadStats, options: { zone: str
     [...formatTally(stats)]
       .map(([name, f]) => `${name} ${f.records.toLocaleString('en-US')}${f.malformed ? ` + ${f.malformed.toLocaleString('en-US')} malformed` : ''}`)
       .join(', ') || 'none';
-  const users = d.findings.length === 0 ? c.green('no stuck users found') : c.bold(count(d.findings.length, 'stuck user'));
+  const stuck = confirmed ? d.findings.filter((f) => ['ghost-suspect', 'stuck-profile'].includes(confirmed.get(f.email)?.classification ?? '')).length : null;
+  const users =
+    d.findings.length === 0
+      ? c.green('no stuck users found')
+      : stuck === null
+        ? c.bold(count(d.findings.length, 'stuck user'))
+        : c.bold(`${count(d.findings.length, 'candidate')}, ${stuck} confirmed stuck`);
   const summary = `${users}; read ${count(stats.records, 'record')} from ${count(stats.inputs.length, 'input')} (${formats}), ${count(stats.malformed, 'malformed record')}`;
   return { table, notes, summary };
 }

@@ -49,10 +49,11 @@ export function classifyProfile(observed: ObservedUser, profile: UserProfile, on
     return { classification: 'healthy', reason: `${profile.user_id} was imported again by unstick at ${observed.reimportedAt} and has not logged in yet: that is expected until the user's first login`, onConnection, target: profile };
   }
   const login = 'has never logged in';
-  if (!connection.customDatabase || !connection.importMode) {
+  if (!connection.customDatabase || !connection.importMode || !connection.legacyConnected) {
+    const why = connection.customDatabase && connection.importMode ? 'is disconnected from its legacy store (no-op Login script)' : 'is not a custom database with Import Users to Auth0 on';
     return {
       classification: 'no-migration-source',
-      reason: `${profile.user_id} ${login}, but ${connection.name} is not a custom database with Import Users to Auth0 on: deleting the profile would delete the user for good`,
+      reason: `${profile.user_id} ${login}, but ${connection.name} ${why}: deleting the profile would delete the user for good`,
       onConnection,
       target: profile,
     };

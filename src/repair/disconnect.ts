@@ -1,4 +1,7 @@
 import { isDeepStrictEqual } from 'node:util';
+import { isNoopScript } from '../tenant/scripts.js';
+
+export { isNoopScript };
 
 /**
  * "Disconnect external user store" (the seed): the Login and Get User scripts become no-op functions
@@ -18,19 +21,6 @@ export const NOOP_GET_USER = `function getByEmail(email, callback) {
 
 const SCRIPTS = ['login', 'get_user'] as const;
 export type ScriptName = (typeof SCRIPTS)[number];
-
-/** A script whose body does nothing but call back without a user (comments, `return` and spacing aside). */
-export function isNoopScript(source: unknown): boolean {
-  if (typeof source !== 'string') return false;
-  const body = /^\s*(?:async\s+)?function\s*[\w$]*\s*\(([^)]*)\)\s*\{([\s\S]*)\}\s*;?\s*$/.exec(source);
-  if (!body) return false;
-  const params = body[1]!.split(',').map((p) => p.trim()).filter(Boolean);
-  const callback = params.at(-1);
-  if (!callback) return false;
-  const code = body[2]!.replace(/\/\*[\s\S]*?\*\//g, '').replace(/\/\/[^\n]*/g, '').replace(/\s+/g, '');
-  const cb = callback.replace(/[$]/g, '\\$');
-  return new RegExp(`^(return)?${cb}\\((null(,null)?|null,undefined|undefined)?\\);?$`).test(code);
-}
 
 export interface OptionsChange {
   key: string;

@@ -64,6 +64,7 @@ export function connectionChecks(c: ConnectionFacts): Check[] {
       fix: 'turn Import Users to Auth0 on (Dashboard > Authentication > Database > the connection > Settings)',
     });
   } else checks.push({ name: `${c.name}: import mode`, status: 'pass', detail: 'Import Users to Auth0 is on', fix: null });
+  if (!custom) return checks; // no legacy store to speak of
   if (disconnected) checks.push({ name: `${c.name}: legacy store`, status: importMode ? 'pass' : 'fail', detail: 'disconnected: the Login and Get User scripts are no-ops', fix: null });
   else if (isNoopScript(scripts.login) !== isNoopScript(scripts.get_user)) {
     checks.push({ name: `${c.name}: legacy store`, status: 'warn', detail: 'only one of the Login and Get User scripts is a no-op', fix: 'unstick disconnect makes both no-ops (or --restore puts both back)' });

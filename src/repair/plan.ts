@@ -19,6 +19,8 @@ export function planRepair(observed: ObservedUser, classified: Classified, polic
     base.warnings.push(
       `${connection.name} has Import Users to Auth0 off: Auth0 uses only the scripts and keeps no imported users, so a user removed here cannot migrate again (the seed's "Disconnect external user store" says to leave it on)`,
     );
+  } else if (connection.customDatabase && !connection.legacyConnected) {
+    base.warnings.push(`${connection.name} is disconnected from its legacy store (no-op Login script): a user removed here cannot migrate again (unstick disconnect --restore reconnects it)`);
   } else if (!connection.customDatabase) {
     base.warnings.push(`${connection.name} has no migration source (custom database with Import Users to Auth0): a user removed here cannot migrate again`);
   }

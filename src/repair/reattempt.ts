@@ -28,7 +28,7 @@ export async function reattempt(how: Reattempt, email: string, connection: Conne
     case 'none':
       return { ...none, step: { step: 'reattempt none', status: 'done', detail: 'nothing sent: the user migrates at the next login' } };
     case 'message':
-      return { ...none, message: loginMessage(email, deps.tenant.domain), step: { step: 'reattempt message', status: 'done', detail: 'message printed, to send to the user' } };
+      return { ...none, message: loginMessage(email), step: { step: 'reattempt message', status: 'done', detail: 'message printed, to send to the user' } };
     case 'ticket': {
       deps.journal.write({ email, step: 'reattempt ticket', phase: 'before', detail: { connection_id: connection.id } });
       const ticket = await deps.tenant.passwordChangeTicket({ connectionId: connection.id, email });
@@ -41,15 +41,13 @@ export async function reattempt(how: Reattempt, email: string, connection: Conne
   }
 }
 
-export function loginMessage(email: string, tenant: string): string {
+export function loginMessage(email: string): string {
   return [
     'Hello,',
     '',
     `We fixed a problem with your account (${email}) that stopped you from signing in.`,
     'Please sign in again with your usual email address and password. If you do not remember the',
     'password, choose "Forgot password?" on the sign-in page to set a new one.',
-    '',
-    `(${tenant})`,
   ].join('\n');
 }
 

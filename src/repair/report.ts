@@ -12,7 +12,7 @@ export function renderPlan(view: PlanView, c: ChalkInstance): string {
   const lines: string[] = [];
   lines.push(c.bold(`${observed.email} on ${observed.connection.name} (${observed.connection.id})`));
   const conn = observed.connection;
-  lines.push(`  connection: ${conn.strategy === 'auth0' ? 'database' : conn.strategy}, custom database ${onOff(conn.customDatabase)}, import mode ${onOff(conn.importMode)}`);
+  lines.push(`  connection: ${conn.strategy === 'auth0' ? 'database' : conn.strategy}, custom database ${onOff(conn.customDatabase)}, import mode ${onOff(conn.importMode)}${conn.customDatabase ? `, legacy store ${conn.legacyConnected ? 'connected' : 'disconnected'}` : ''}`);
   if (observed.profiles.length === 0) lines.push('  profiles:   none with this email (users-by-email)');
   for (const p of observed.profiles) {
     const ids = p.identities.map((i) => `${i.connection}${i.isSocial ? ' (social)' : ''}`).join(' + ');

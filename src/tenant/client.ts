@@ -3,6 +3,7 @@ import { InterruptedError, TenantUnreachableError } from '../errors.js';
 import type { TenantConfig } from './config.js';
 import { fromManagementError, TenantApiError } from './errors.js';
 import { Pacer, type PacerOptions } from './pacer.js';
+import { isNoopScript } from './scripts.js';
 import type { ConnectionInfo, Identity, ImportJob, ImportJobError, TenantApi, TenantLogRecord, UserProfile } from './types.js';
 
 export interface OpenTenantOptions {
@@ -253,6 +254,7 @@ export function toConnection(raw: Record<string, unknown>): ConnectionInfo {
     strategy: String(raw.strategy ?? ''),
     customDatabase: options.enabledDatabaseCustomization === true,
     importMode: options.import_mode === true,
+    legacyConnected: options.enabledDatabaseCustomization === true && !isNoopScript((options.customScripts as Record<string, unknown> | undefined)?.login),
   };
 }
 

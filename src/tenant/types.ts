@@ -32,6 +32,8 @@ export interface ConnectionInfo {
   customDatabase: boolean;
   /** "Import Users to Auth0" (options.import_mode). */
   importMode: boolean;
+  /** The Login script still reaches the legacy store (false once it is a no-op: disconnected). */
+  legacyConnected: boolean;
 }
 
 export interface ImportJob {

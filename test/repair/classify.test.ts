@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { classify, classifyProfile } from '../../src/repair/classify.js';
 import { describeStep, planRepair } from '../../src/repair/plan.js';
-import { evidence, observed, PLAIN_DB, profile } from './fixtures.js';
+import { evidence, LEGACY, observed, PLAIN_DB, profile } from './fixtures.js';
 
 const stuck = profile({ user_id: 'auth0|1001' });
 const healthy = profile({ user_id: 'auth0|1002', logins_count: 7, last_login: '2026-11-20T09:00:00.000Z' });
@@ -66,6 +66,12 @@ describe('classification from live state', () => {
     expect(c.classification).toBe('several');
     expect(c.reason).toContain('auth0|1001, auth0|2000');
     expect(classifyProfile(o, other, c.onConnection)).toMatchObject({ classification: 'stuck-profile', target: other });
+  });
+
+  it('after the legacy store is disconnected (no-op Login script) a stuck-looking profile has no migration source', () => {
+    const c = classify(observed([stuck], { connection: { ...LEGACY, legacyConnected: false } }));
+    expect(c.classification).toBe('no-migration-source');
+    expect(c.reason).toMatch(/disconnected from its legacy store .* for good/);
   });
 
   it('a stuck-looking profile on a connection without import mode has no migration source', () => {

@@ -103,6 +103,11 @@ describe('unstick verify, doctor, disconnect', () => {
 
     // Not migrated: fails now. Migrated: still fine.
     expect((await sb().control.endUser('login', { email: 'bob.smith@acme.com', password: 'Bob-Legacy-2024!', connection: 'legacy-db' })).status).not.toBe(200);
+    // With no legacy store to migrate from, a profile that never logged in is not deleted by repair.
+    await sb().control.clearJournal();
+    const repair = await runCli(['repair', 'chloe.martin@acme.com', '--yes', '--json'], { env: sb().env, cwd });
+    expect(JSON.parse(repair.stdout).results[0]).toMatchObject({ outcome: 'skipped', classification: 'no-migration-source' });
+    expect(await mutations()).toEqual([]);
     const doctor = await runCli(['doctor'], { env: sb().env, cwd });
     expect(doctor.stdout).toContain('pass  legacy-db: legacy store: disconnected: the Login and Get User scripts are no-ops');
 
@@ -147,7 +152,7 @@ describe('verify at 10,000 users', () => {
         },
       },
     );
-    const counts = await exportConnection({ id: 'con_Lg7cYq2RzX4mB9tK', name: 'legacy-db', strategy: 'auth0', customDatabase: true, importMode: true }, 'json', { tenant, sleep: (ms) => new Promise((r) => setTimeout(r, ms)), now: () => new Date() });
+    const counts = await exportConnection({ id: 'con_Lg7cYq2RzX4mB9tK', name: 'legacy-db', strategy: 'auth0', customDatabase: true, importMode: true, legacyConnected: true }, 'json', { tenant, sleep: (ms) => new Promise((r) => setTimeout(r, ms)), now: () => new Date() });
     expect(downloads).toBe(2);
     expect(counts.size).toBeGreaterThan(5000);
   });

@@ -1,8 +1,8 @@
 import type { ConnectionInfo, UserProfile } from '../../src/tenant/types.js';
 import type { ObservedUser, UserEvidence } from '../../src/repair/types.js';
 
-export const LEGACY: ConnectionInfo = { id: 'con_Lg7cYq2RzX4mB9tK', name: 'legacy-db', strategy: 'auth0', customDatabase: true, importMode: true };
-export const PLAIN_DB: ConnectionInfo = { id: 'con_Up4aXk9Lm2Qw7Rt1', name: 'Username-Password-Authentication', strategy: 'auth0', customDatabase: false, importMode: false };
+export const LEGACY: ConnectionInfo = { id: 'con_Lg7cYq2RzX4mB9tK', name: 'legacy-db', strategy: 'auth0', customDatabase: true, importMode: true, legacyConnected: true };
+export const PLAIN_DB: ConnectionInfo = { id: 'con_Up4aXk9Lm2Qw7Rt1', name: 'Username-Password-Authentication', strategy: 'auth0', customDatabase: false, importMode: false, legacyConnected: false };
 
 export function profile(overrides: Partial<UserProfile> & { user_id: string }): UserProfile {
   const base: UserProfile = {

@@ -15,7 +15,7 @@ import { plural, renderTable, shortPath, warn } from '../output.js';
 import { CountProgress } from '../progress-bar.js';
 import { reportFile, reportValues, RowFile } from '../batch-files.js';
 import type { BatchArgs } from './batch.spec.js';
-import { askConnection } from './repair.js';
+import { askConnection, noteNewStateDir } from './repair.js';
 
 /** The settings a batch journal starts with, so that --resume needs nothing else. */
 interface BatchHeader {
@@ -37,6 +37,7 @@ export async function batch(ctx: Context, args: BatchArgs): Promise<number> {
   if (apply && !args.yes && !ctx.canPrompt) throw new UsageError('batch --apply changes the tenant and needs confirmation: pass --yes when stdin is not a terminal');
   const stamp = ctx.now().toISOString().replace(/[:.]/g, '-');
   const stateDir = resolve(args.stateDir);
+  if (!resumed) noteNewStateDir(ctx, stateDir);
   const settings: BatchHeader = resumed?.header ?? {
     input: args.file === '-' ? '-' : resolve(args.file!),
     connection: args.connection ?? '',

@@ -47,7 +47,10 @@ export async function metadata(ctx: Context, args: MetadataArgs): Promise<number
     const profile = profiles[0]!;
     const patch = missingKeys(profile, source);
     const keys = patchKeys(patch);
-    if (keys.user_metadata.length + keys.app_metadata.length === 0) return { email: source.email, outcome: 'nothing-to-do', user_id: profile.user_id, keys, detail: 'every key is already there' };
+    if (keys.user_metadata.length + keys.app_metadata.length === 0) {
+      const empty = Object.keys(source.user_metadata).length + Object.keys(source.app_metadata).length === 0;
+      return { email: source.email, outcome: 'nothing-to-do', user_id: profile.user_id, keys, detail: empty ? `${args.action === 'restore' ? 'the backup' : 'the export'} holds no metadata for this user` : 'every key is already there' };
+    }
     if (!args.apply) return { email: source.email, outcome: 'planned', user_id: profile.user_id, keys, detail: `would set ${describe(keys)}` };
     // The journal holds which keys, never their values: metadata is personal data.
     journal.write({ email: source.email, step: `metadata ${args.action}`, phase: 'before', detail: { user_id: profile.user_id, ...keys } });

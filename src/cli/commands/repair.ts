@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { ExitCode, UsageError } from '../../errors.js';
 import { BackupStore } from '../../repair/backup.js';
@@ -12,7 +13,7 @@ import type { Reattempt, RepairResult } from '../../repair/types.js';
 import type { ConnectionInfo } from '../../tenant/types.js';
 import type { Context } from '../context.js';
 import { gatherEvidence } from '../evidence.js';
-import { plural, warn } from '../output.js';
+import { note, shortPath, warn } from '../output.js';
 import type { RepairArgs } from './repair.spec.js';
 
 export async function repair(ctx: Context, args: RepairArgs): Promise<number> {
@@ -29,6 +30,7 @@ export async function repair(ctx: Context, args: RepairArgs): Promise<number> {
   const evidence = await gatherEvidence(ctx, emails, { logs: args.logs && resolve(args.logs), tenantLogs: args.tenantLogs, tenant: ctx.tenant });
 
   const stateDir = resolve(args.stateDir);
+  noteNewStateDir(ctx, stateDir);
   const journalFile = path.join(stateDir, 'journal.ndjson');
   const journal = new Journal(journalFile, runId(ctx.now()), tenant.domain, ctx.now, stateJournals(stateDir).filter((f) => f !== journalFile));
   const backups = new BackupStore(args.backupDir ? resolve(args.backupDir) : path.join(stateDir, 'backups'));
@@ -54,7 +56,8 @@ export async function repair(ctx: Context, args: RepairArgs): Promise<number> {
       }
       if (args.yes && !plan.forced) return true;
       if (args.yes) return ctx.prompt.confirm(`${plan.email} is ${plan.classification}, not stuck. Delete the profile anyway (it is backed up first)?`, { default: false });
-      const ok = await ctx.prompt.confirm(`Run these ${plural(plan.steps.length, 'step')} for ${plan.email} on ${tenant.domain}?`, { default: false });
+      const steps = plan.steps.length === 1 ? 'this step' : `these ${plan.steps.length} steps`;
+      const ok = await ctx.prompt.confirm(`Run ${steps} for ${plan.email} on ${tenant.domain}?`, { default: false });
       if (!ok || !plan.forced) return ok;
       return ctx.prompt.confirm(`${plan.email} is ${plan.classification}, not stuck. Delete the profile anyway (it is backed up first)?`, { default: false });
     },
@@ -91,6 +94,11 @@ async function askReattempt(ctx: Context): Promise<Reattempt> {
     { value: 'none', name: 'nothing: the user migrates at the next login' },
   ] as const);
   return { mode };
+}
+
+/** Earlier runs protect users (re-imports, finished repairs) only when this run reads their journals. */
+export function noteNewStateDir(ctx: Context, stateDir: string): void {
+  if (!existsSync(stateDir)) note(ctx, `${shortPath(ctx.cwd, stateDir)} does not exist yet: this run knows of no earlier run (if unstick ran elsewhere for this tenant, pass that folder with --state-dir)`);
 }
 
 /** Emails as Auth0 stores them for database users; anything that is not an address is a usage error. */
