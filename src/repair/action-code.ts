@@ -131,7 +131,7 @@ export function bindingsWithAction(
 export function actionCode(options: ActionCodeOptions): string {
   const o = resolveActionOptions(options);
   const config = `{\n${Object.entries(o).map(([key, value]) => `  ${key}: ${JSON.stringify(value)},`).join('\n')}\n}`;
-  const who = o.connection === null ? 'every user' : `users of the connection ${o.connection}`;
+  const who = o.connection === null ? 'users' : `users of the connection ${o.connection}`;
   return `/**
  * ${ACTION_NAME}: a post-login Action written by unstick (\`unstick metadata action\`).
  *
