@@ -7,7 +7,7 @@ import type { RepairResult } from './types.js';
  * Presentation of repair, pure (strings in, strings out): the plan shown before anything changes,
  * and the results. The CLI decides where they go (the plan to stderr, results to stdout).
  */
-export function renderPlan(view: PlanView, c: ChalkInstance): string {
+export function renderPlan(view: PlanView, c: ChalkInstance, searched: string | null = null): string {
   const { observed, plan, earlier } = view;
   const lines: string[] = [];
   lines.push(c.bold(`${observed.email} on ${observed.connection.name} (${observed.connection.id})`));
@@ -21,7 +21,7 @@ export function renderPlan(view: PlanView, c: ChalkInstance): string {
     lines.push(`  profile:    ${p.user_id} [${ids}] created ${p.created_at ?? '?'}; ${logins}; ${meta}`);
   }
   const ev = observed.evidence;
-  if (!ev) lines.push('  evidence:   none given (--logs FILE or --tenant-logs add it)');
+  if (!ev) lines.push(searched ? `  evidence:   none found in ${searched}` : '  evidence:   none given (--logs FILE or --tenant-logs add it)');
   else {
     lines.push(`  evidence:   ${ev.kinds.join(', ')} x${ev.occurrences}, latest ${ev.latest ?? 'undated'}`);
     for (const item of ev.items.slice(0, 3)) lines.push(c.dim(`              ${item.where}  ${item.time ?? ''}  ${item.type}  ${item.description}`));

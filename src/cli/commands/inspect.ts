@@ -24,6 +24,9 @@ export async function inspect(ctx: Context, args: InspectArgs): Promise<number> 
   const views = [];
   for (const email of emails) views.push(await planFor({ email, connection, evidence: evidence.get(email) ?? null, force: false, legacy: null }, { tenant, journal, backups }));
   if (args.json) ctx.stdout.write(JSON.stringify(inspectJson(tenant.domain, views), null, 2) + '\n');
-  else for (const view of views) ctx.stdout.write(`${renderPlan(view, ctx.color.out)}\n`);
+  else {
+    const searched = [args.logs, args.tenantLogs ? 'the tenant logs' : null].filter(Boolean).join(' and ') || null;
+    for (const view of views) ctx.stdout.write(`${renderPlan(view, ctx.color.out, searched)}\n`);
+  }
   return ExitCode.ok;
 }

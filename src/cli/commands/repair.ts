@@ -29,6 +29,7 @@ export async function repair(ctx: Context, args: RepairArgs): Promise<number> {
   const connection = await resolveConnection(tenant, args.connection, interactive ? (c) => askConnection(ctx, c) : null);
   const evidence = await gatherEvidence(ctx, emails, { logs: args.logs && resolve(args.logs), tenantLogs: args.tenantLogs, tenant: ctx.tenant });
 
+  const searched = [args.logs, args.tenantLogs ? 'the tenant logs' : null].filter(Boolean).join(' and ') || null;
   const stateDir = resolve(args.stateDir);
   noteNewStateDir(ctx, stateDir);
   const journalFile = path.join(stateDir, 'journal.ndjson');
@@ -39,7 +40,7 @@ export async function repair(ctx: Context, args: RepairArgs): Promise<number> {
   if (args.dryRun) ctx.stderr.write(err.cyan('dry run: nothing will change\n'));
 
   const hooks: RepairHooks = {
-    show: (view) => ctx.stderr.write(`\n${renderPlan(view, err)}`),
+    show: (view) => ctx.stderr.write(`\n${renderPlan(view, err, searched)}`),
     choose: async (_observed, candidates) => {
       if (!interactive) return null;
       const picked = await ctx.prompt.select('Several profiles hold this email. Which one is stuck?', [
