@@ -221,6 +221,32 @@ describe('JsonScanner: the fast path misses no marker', () => {
     expect(records.map((r) => r.candidate)).toEqual([true, true, true, true, false, false, false]);
   });
 
+  it('flags a marker at either alignment of the two-bytes-at-a-time loop, and no near miss', () => {
+    // Trigger letters (x, p, f) in both bytes of a 16-bit word, followed or not by their next letter.
+    const texts = ['exist', 'EXIST', 'eXiSt', 'duplicat', 'DUPLICAT', 'dUpLiCaT', 'conflict', 'CONFLICT', 'cOnFlIcT'];
+    const misses = ['exis', 'xist', 'exlst', 'duplica', 'uplicat', 'dupIicat', 'conflic', 'onflict', 'conf1ict', 'pf', 'fp', 'xx', 'pl fl xi', 'PLFLXI', 'ppll', 'ffll', 'xxii'];
+    const found: Array<[string, number, number, boolean]> = [];
+    const want: Array<[string, number, number, boolean]> = [];
+    for (const [list, marked] of [[texts, true], [misses, false]] as const) {
+      for (const text of list) {
+        for (let pad = 0; pad < 4; pad++) {
+          const line = `{"a":"${'q'.repeat(pad)}${text}${'q'.repeat(pad)}","b":"${'pf'.repeat(pad)}"}\n`;
+          for (let offset = 0; offset < 4; offset++) {
+            const records: boolean[] = [];
+            const scanner = new JsonScanner({ record: (_b, _l, _a, candidate) => records.push(candidate), malformed: () => records.push(false) });
+            const memory = Buffer.alloc(line.length + 8);
+            memory.write(line, offset, 'latin1');
+            scanner.push(memory.subarray(offset, offset + line.length));
+            scanner.end();
+            found.push([text, pad, offset, records.length === 1 && records[0]!]);
+            want.push([text, pad, offset, marked]);
+          }
+        }
+      }
+    }
+    expect(found).toEqual(want);
+  });
+
   it('sees a marker split across two chunks of a reused buffer', () => {
     const line = '{"type":"fs","description":"The user already exists."}\n';
     const at = line.indexOf('exists') + 1; // split between "e" and "xists"
