@@ -257,6 +257,91 @@ describe('JsonScanner: the fast path misses no marker', () => {
   });
 });
 
+describe('JsonScanner: structure checks against a byte-by-byte reference', () => {
+  /**
+   * The documented rules, one byte at a time, for one NDJSON line: the events it yields. Null when the
+   * line leaves a record and then opens a top-level array (not what this test is about).
+   */
+  function reference(line: string, n: number): Array<[string, number]> | null {
+    const PLAIN = new Set('0123456789-+.eE:, \t\rtruefalsn');
+    const events: Array<[string, number]> = [];
+    let i = 0;
+    for (;;) {
+      while (i < line.length && ' \t\r,'.includes(line[i]!)) i++;
+      if (i === line.length) return events;
+      if (line[i] !== '{') {
+        if (line[i] === '[' || line[i] === ']') return null;
+        events.push(['malformed', n]);
+        return events;
+      }
+      const stack: string[] = [];
+      let inString = false;
+      let bad = false;
+      let closed = false;
+      for (; i < line.length && !bad && !closed; i++) {
+        const c = line[i]!;
+        const code = c.charCodeAt(0);
+        if (inString) {
+          if (c === '"') inString = false;
+          else if (c === '\\') {
+            i++;
+            if (i === line.length || line.charCodeAt(i) < 0x20) bad = true;
+          } else if (code < 0x20) bad = true;
+        } else if (c === '"') inString = true;
+        else if (c === '{' || c === '[') stack.push(c);
+        else if (c === '}' || c === ']') {
+          if (stack.pop() !== (c === '}' ? '{' : '[')) bad = true;
+          else if (stack.length === 0) closed = true;
+        } else if (!PLAIN.has(c)) bad = true;
+      }
+      if (!closed) {
+        events.push(['malformed', n]);
+        return events;
+      }
+      events.push(['record', n]);
+    }
+  }
+
+  it('flags exactly the lines the rules reject, whatever the chunking (":" and "," between strings included)', () => {
+    const r = rng(7);
+    const TOKENS = ['{', '}', '[', ']', '"', '":"', '","', '":{"', '"},"', ':', ',', '1', 'true', 'a', 'x', ' ', '\\"', '\\\\', '\\u0065', '\t', '\u0001', 'exist', '"k"', '"v"'];
+    const lines: string[] = [];
+    const expected: Array<[string, number]> = [];
+    while (lines.length < 3000) {
+      let line = '{"k":"';
+      const count = Math.floor(r() * 24);
+      for (let t = 0; t < count; t++) line += TOKENS[Math.floor(r() * TOKENS.length)]!;
+      if (r() < 0.5) line += '"}';
+      const events = reference(line, lines.length + 1);
+      if (!events) continue;
+      lines.push(line);
+      expected.push(...events);
+    }
+    const input = lines.join('\n') + '\n';
+    expect(expected.filter((e) => e[0] === 'record').length).toBeGreaterThan(300);
+    expect(expected.filter((e) => e[0] === 'malformed').length).toBeGreaterThan(300);
+    for (const sizes of [null, [1], [2, 3], [5, 7, 11], [4096]]) {
+      const events: Array<[string, number]> = [];
+      const scanner = new JsonScanner(
+        { record: (_b, line) => events.push(['record', line]), malformed: (line) => events.push(['malformed', line]) },
+        { maxRecordBytes: 1 << 20, lineDelimited: true },
+      );
+      const buf = Buffer.from(input, 'latin1');
+      const reused = Buffer.alloc(4097).subarray(1);
+      if (!sizes) scanner.push(buf);
+      for (let at = 0, k = 0; sizes && at < buf.length; k++) {
+        const size = Math.min(sizes[k % sizes.length]!, buf.length - at);
+        buf.copy(reused, 0, at, at + size);
+        scanner.push(reused.subarray(0, size));
+        reused.fill(0x41);
+        at += size;
+      }
+      scanner.end();
+      expect({ sizes, events }).toEqual({ sizes, events: expected });
+    }
+  });
+});
+
 describe('JsonScanner: recovery keeps the records after the damage', () => {
   it('a truncated first NDJSON line does not swallow the file', () => {
     for (const [first, reason] of [
