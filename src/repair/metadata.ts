@@ -7,6 +7,9 @@ import type { BackupRecord } from './backup.js';
 export type Metadata = Record<string, unknown>;
 export interface MetadataSource {
   email: string;
+  /** For a backup: the tenant and connection it was taken on (a restore elsewhere is refused). */
+  tenant?: string;
+  connectionId?: string;
   user_metadata: Metadata;
   app_metadata: Metadata;
   /** Where it came from (a backup file, an export's line). */
@@ -26,7 +29,8 @@ export interface MetadataPatch {
 export function missingKeys(current: { user_metadata: Metadata; app_metadata: Metadata }, source: { user_metadata: Metadata; app_metadata: Metadata }): MetadataPatch {
   const patch: MetadataPatch = {};
   for (const kind of ['user_metadata', 'app_metadata'] as const) {
-    const missing = Object.entries(source[kind]).filter(([k, v]) => !(k in current[kind]) && v !== null && v !== undefined);
+    // Auth0 refuses field names with "." or "$" (the Action skips them too).
+    const missing = Object.entries(source[kind]).filter(([k, v]) => !(k in current[kind]) && v !== null && v !== undefined && !/[.$]/.test(k));
     if (missing.length > 0) patch[kind] = Object.fromEntries(missing.map(([k, v]) => [k, structuredClone(v)]));
   }
   return patch;
@@ -60,6 +64,8 @@ export function readBackups(target: string): MetadataSource[] {
     const prev = byEmail.get(record.email);
     byEmail.set(record.email, {
       email: record.email,
+      tenant: record.tenant,
+      connectionId: record.connection?.id,
       user_metadata: { ...(prev?.user_metadata ?? {}), ...(p.user_metadata ?? {}) },
       app_metadata: { ...(prev?.app_metadata ?? {}), ...(p.app_metadata ?? {}) },
       from: file,

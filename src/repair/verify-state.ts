@@ -9,7 +9,7 @@ export interface VerifyResult {
   tenant: string;
   connection: { id: string; name: string };
   input: string;
-  totals: { expected: number; migrated: number; notMigrated: number; stuck: number; duplicated: number; percent: number };
+  totals: { expected: number; migrated: number; notMigrated: number; stuck: number; duplicated: number; percent: number; invalid?: number };
 }
 
 function file(stateDir: string, tenant: string, connectionId: string): string {

@@ -1,5 +1,6 @@
 import { gunzipSync } from 'node:zlib';
 import { parse } from 'csv-parse/sync';
+import { ExitCode, InputDataError, UnstickError } from '../errors.js';
 import type { ConnectionInfo, TenantApi } from '../tenant/types.js';
 import { remainingOn } from './execute.js';
 
@@ -21,10 +22,16 @@ export function readExport(file: Buffer, format: 'json' | 'csv'): ExportCounts {
     counts.set(e, (counts.get(e) ?? 0) + 1);
   };
   if (format === 'json') {
-    for (const line of text.split('\n')) {
-      if (!line.trim()) continue;
-      add((JSON.parse(line) as { email?: unknown }).email);
-    }
+    text.split('\n').forEach((line, i) => {
+      if (!line.trim()) return;
+      let user: { email?: unknown };
+      try {
+        user = JSON.parse(line) as { email?: unknown };
+      } catch {
+        throw new InputDataError('a line of the users export is not JSON', `users export:${i + 1}`);
+      }
+      add(user.email);
+    });
   } else {
     const rows = parse(text, { columns: true, bom: true, skip_empty_lines: true, relax_column_count: true }) as Array<Record<string, string>>;
     for (const row of rows) {
@@ -61,17 +68,17 @@ export async function exportConnection(connection: ConnectionInfo, format: 'json
   let delay = 500;
   for (let expired = 0; ; ) {
     while (job.status !== 'completed') {
-      if (job.status === 'failed' || job.status === 'expired') throw new Error(`the users export ${job.id} ${job.status}${job.statusDetails ? `: ${job.statusDetails}` : ''}`);
-      if (deps.now().getTime() > deadline) throw new Error(`the users export ${job.id} is still ${job.status}; try again later`);
+      if (job.status === 'failed' || job.status === 'expired') throw new UnstickError(`the users export ${job.id} ${job.status}${job.statusDetails ? `: ${job.statusDetails}` : ''}`, ExitCode.tempFail, { hint: 'run verify again' });
+      if (deps.now().getTime() > deadline) throw new UnstickError(`the users export ${job.id} is still ${job.status}; try again later`, ExitCode.tempFail);
       deps.onWait?.(`export ${job.id} ${job.status}`);
       await deps.sleep(delay);
       delay = Math.min(delay * 2, 5000);
       job = await tenant.getJob(job.id);
     }
-    if (!job.location) throw new Error(`the users export ${job.id} completed without a download link`);
+    if (!job.location) throw new UnstickError(`the users export ${job.id} completed without a download link`, ExitCode.tempFail);
     const file = await tenant.downloadExport(job.location);
     if (file !== 'expired') return readExport(file, format);
-    if (++expired >= 3) throw new Error(`the download link of export ${job.id} expired ${expired} times in a row`);
+    if (++expired >= 3) throw new UnstickError(`the download link of export ${job.id} expired ${expired} times in a row`, ExitCode.tempFail, { hint: 'the link lasts 60 seconds: check the clock and the network, then run verify again' });
     job = await tenant.getJob(job.id); // a fresh link
   }
 }

@@ -1,5 +1,5 @@
 import { ManagementClient } from 'auth0';
-import { InterruptedError, TenantUnreachableError } from '../errors.js';
+import { InterruptedError, NotAuthorizedError, TenantUnreachableError } from '../errors.js';
 import type { TenantConfig } from './config.js';
 import { fromManagementError, TenantApiError } from './errors.js';
 import { Pacer, type PacerOptions } from './pacer.js';
@@ -219,7 +219,14 @@ export function openTenant(config: TenantConfig, options: OpenTenantOptions = {}
       }),
 
     grantedScopes: async () => {
-      if (tokenScopes === null && config.auth.kind === 'client-credentials') await call('read the connections', async () => void (await sdk.connections.list({ take: 1 } as never, request)));
+      if (tokenScopes === null && config.auth.kind === 'client-credentials') {
+        // Any call fetches the token first; its answer (the scopes) is what counts, not the call's.
+        try {
+          await call('read the connections', async () => void (await sdk.connections.list({ take: 1 } as never, request)));
+        } catch (err) {
+          if (!(err instanceof NotAuthorizedError) || tokenScopes === null) throw err;
+        }
+      }
       return tokenScopes;
     },
 

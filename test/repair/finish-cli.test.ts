@@ -28,7 +28,7 @@ describe('unstick verify, doctor, disconnect', () => {
     expect(r.code).toBe(1);
     const doc = JSON.parse(r.stdout);
     expect(doc.method).toBe('lookup');
-    expect(doc.totals).toEqual({ expected: 8, migrated: 6, notMigrated: 1, stuck: 1, duplicated: 0, percent: 75 });
+    expect(doc.totals).toEqual({ expected: 8, migrated: 6, notMigrated: 1, stuck: 1, duplicated: 0, percent: 75, invalid: 0 });
     expect(doc.users.find((u: { email: string }) => u.email === 'jane.doe@acme.com').status).toBe('stuck');
     expect(doc.users.find((u: { email: string }) => u.email === 'bob.smith@acme.com').status).toBe('not-migrated');
     expect(await mutations()).toEqual([]);
@@ -70,6 +70,26 @@ describe('unstick verify, doctor, disconnect', () => {
     expect(r.stdout).toContain('fail  scopes for repair, batch: missing delete:users');
     expect(r.stdout).toContain('warn  scopes for disconnect: missing update:connections');
     expect(r.stdout).toMatch(/fix: Dashboard: Applications > APIs > Auth0 Management API .* delete:users/);
+  });
+
+  it('a verify that checked nobody (only invalid rows) is not 100 %: disconnect stays refused', async () => {
+    const cwd = workdir();
+    const file = path.join(cwd, 'bad.csv');
+    writeFileSync(file, 'email\nnot-an-email\nalso bad\n');
+    expect((await runCli(['verify', file], { env: sb().env, cwd })).code).toBe(1);
+    const r = await runCli(['disconnect', '--apply', '--yes'], { env: sb().env, cwd });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/refusing to disconnect legacy-db: unstick verify .* checked no user at all/);
+  });
+
+  it('a restore goes only to the connection its backup came from', async () => {
+    const cwd = workdir();
+    writeFileSync(path.join(cwd, 'b.json'), JSON.stringify({ format: 'unstick-connection-options/1', taken_at: 'x', tenant: sb().running.domain, connection: { id: LEGACY_DB, name: 'legacy-db' }, options: {} }));
+    const r = await runCli(['disconnect', '--restore', 'b.json', '--connection', 'Username-Password-Authentication', '--apply', '--yes'], { env: sb().env, cwd });
+    expect(r.code).toBe(64);
+    expect(r.stderr).toMatch(/is a backup of legacy-db .* not of Username-Password-Authentication/);
+    writeFileSync(path.join(cwd, 'broken.json'), JSON.stringify({ format: 'unstick-connection-options/1', options: null }));
+    expect((await runCli(['disconnect', '--restore', 'broken.json'], { env: sb().env, cwd })).code).toBe(65);
   });
 
   it('disconnect: refused before verify; dry run changes nothing; apply changes exactly the two scripts; a legacy-only user can no longer log in; restore', async () => {

@@ -3,18 +3,18 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
-import { useSandbox, type TestSandbox } from '../helpers/sandbox.js';
+import { LEGACY_DB, useSandbox, type TestSandbox } from '../helpers/sandbox.js';
 
 const sb = useSandbox();
 const workdir = () => mkdtempSync(path.join(tmpdir(), 'unstick-metadata-'));
 const patches = async (s: TestSandbox) => (await s.control.journal()).filter((e) => e.method === 'PATCH').map((e) => decodeURIComponent(e.path));
 const user = async (s: TestSandbox, email: string) => (await s.mgmt.users.listUsersByEmail({ email })).find((u) => u.identities?.[0]?.connection === 'legacy-db')!;
 
-function backup(dir: string, email: string, meta: { user_metadata?: object; app_metadata?: object }): string {
+function backup(dir: string, email: string, meta: { user_metadata?: object; app_metadata?: object }, where: { tenant?: string; connection?: string } = {}): string {
   const folder = path.join(dir, 'unstick-state', 'backups');
   mkdirSync(folder, { recursive: true });
   const file = path.join(folder, `2026-12-01T00-00-00-000Z_${email}_auth0_x.json`);
-  writeFileSync(file, JSON.stringify({ format: 'unstick-backup/1', taken_at: '2026-12-01T00:00:00.000Z', tenant: 'x', connection: { id: 'c', name: 'legacy-db' }, email, profile: { user_id: 'auth0|x', email, ...meta } }));
+  writeFileSync(file, JSON.stringify({ format: 'unstick-backup/1', taken_at: '2026-12-01T00:00:00.000Z', tenant: where.tenant ?? sb().running.domain, connection: { id: where.connection ?? LEGACY_DB, name: 'legacy-db' }, email, profile: { user_id: 'auth0|x', email, ...meta } }));
   return folder;
 }
 
@@ -37,6 +37,15 @@ describe('unstick metadata restore', () => {
     expect(after.user_metadata).toEqual({ ...before.user_metadata, restored: { nested: true } });
     expect(after.app_metadata).toEqual({ ...before.app_metadata, extra: 1 });
     expect((after.user_metadata as Record<string, unknown>)[existing!]).toEqual((before.user_metadata as Record<string, unknown>)[existing!]);
+  });
+
+  it('a backup from another tenant or connection is not restored here', async () => {
+    const cwd = workdir();
+    backup(cwd, 'ken.ito@acme.com', { app_metadata: { roles: ['admin'] } }, { tenant: 'prod.eu.auth0.com' });
+    const r = await runCli(['metadata', 'restore', '--apply', '--yes', '--json'], { env: sb().env, cwd });
+    expect(r.code).toBe(1);
+    expect(JSON.parse(r.stdout).users[0]).toMatchObject({ outcome: 'skipped', detail: expect.stringMatching(/taken on prod\.eu\.auth0\.com/) });
+    expect(await patches(sb())).toEqual([]);
   });
 
   it('an interrupted restore, run again, finishes without patching anyone twice', async () => {

@@ -25,6 +25,9 @@ export async function disconnect(ctx: Context, args: DisconnectArgs): Promise<nu
   const tenant = await ctx.tenant();
   if (backup && backup.tenant !== tenant.domain) throw new UsageError(`${args.restore} is a backup of ${backup.tenant}, not ${tenant.domain}`);
   const connection = await resolveConnection(tenant, args.connection ?? backup?.connection.id, null);
+  if (backup && connection.id !== backup.connection.id) {
+    throw new UsageError(`${args.restore} is a backup of ${backup.connection.name} (${backup.connection.id}), not of ${connection.name} (${connection.id})`);
+  }
   const current = await tenant.connectionOptions(connection.id);
   if (!current) throw new UsageError(`the connection ${connection.name} (${connection.id}) does not exist`);
 
@@ -37,8 +40,16 @@ export async function disconnect(ctx: Context, args: DisconnectArgs): Promise<nu
     ({ next, changes } = plan);
     const verified = readVerifyResult(stateDir, tenant.domain, connection.id);
     const unmigrated = verified ? verified.totals.expected - verified.totals.migrated : null;
-    if (!args.force && changes.length > 0 && (verified === null || unmigrated !== 0)) {
-      const why = verified === null ? 'unstick verify has not been run for this connection' : `unstick verify (${verified.at}) reported ${unmigrated} of ${verified.totals.expected} users not migrated`;
+    const invalid = verified?.totals.invalid ?? 0;
+    if (!args.force && changes.length > 0 && (verified === null || unmigrated !== 0 || verified.totals.expected === 0 || invalid > 0)) {
+      const why =
+        verified === null
+          ? 'unstick verify has not been run for this connection'
+          : verified.totals.expected === 0
+            ? `unstick verify (${verified.at}) checked no user at all`
+            : invalid > 0
+              ? `unstick verify (${verified.at}) skipped ${invalid} invalid row(s) of its input`
+              : `unstick verify (${verified.at}) reported ${unmigrated} of ${verified.totals.expected} users not migrated`;
       throw new UnstickError(`refusing to disconnect ${connection.name}: ${why}; users not migrated cannot log in once the store is disconnected`, ExitCode.someFailed, {
         hint: 'run unstick verify <expected.csv> until it reports 100 % migrated (or pass --force)',
       });
@@ -103,7 +114,8 @@ function readBackup(file: string): OptionsBackup {
   }
   try {
     const b = JSON.parse(text) as OptionsBackup;
-    if (b.format !== 'unstick-connection-options/1' || typeof b.options !== 'object') throw new Error();
+    const ok = b?.format === 'unstick-connection-options/1' && typeof b.options === 'object' && b.options !== null && !Array.isArray(b.options) && typeof b.connection?.id === 'string' && typeof b.tenant === 'string';
+    if (!ok) throw new Error();
     return b;
   } catch {
     throw new InputDataError('not a connection backup written by unstick disconnect', file);

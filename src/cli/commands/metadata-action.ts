@@ -24,11 +24,17 @@ export async function metadataAction(ctx: Context, args: MetadataArgs): Promise<
     return ExitCode.ok;
   }
   if (!args.yes && !ctx.canPrompt) throw new UsageError('metadata action --deploy changes the tenant and needs confirmation: pass --yes when stdin is not a terminal');
-  const missing = secrets.filter((s) => !ctx.env[s.name]);
-  if (missing.length > 0) throw new UsageError(`--deploy needs the secrets' values: set ${missing.map((s) => s.name).join(' and ')} in the environment (they go into the Action's secrets, not its code)`);
   const tenant = await ctx.tenant();
   const current = await tenant.triggerBindings(ACTION_TRIGGER.id);
   const existing = await tenant.actionByName(ACTION_NAME);
+  if (existing && current.some((b) => b.action?.id === existing.id)) {
+    // Already created, deployed and bound: running again changes nothing.
+    if (args.json) ctx.stdout.write(JSON.stringify({ tenant: tenant.domain, action: { id: existing.id, name: ACTION_NAME }, bindings: current.map((b) => b.display_name ?? b.action?.id ?? '?'), changed: false }, null, 2) + '\n');
+    else ctx.stdout.write(`${ACTION_NAME} (${existing.id}) is already deployed and bound to post-login: nothing to do\n`);
+    return ExitCode.ok;
+  }
+  const missing = existing ? [] : secrets.filter((s) => !ctx.env[s.name]);
+  if (missing.length > 0) throw new UsageError(`--deploy needs the secrets' values: set ${missing.map((s) => s.name).join(' and ')} in the environment (they go into the Action's secrets, not its code)`);
   const names = (list: typeof current) => list.map((b) => b.display_name ?? b.action?.id ?? '?');
   ctx.stderr.write(`${ACTION_NAME} on ${tenant.domain}: ${existing ? `exists (${existing.id}): it is deployed and bound as it is` : 'will be created'}\n`);
   ctx.stderr.write(`  post-login bindings now: ${names(current).join(', ') || '(none)'}\n`);

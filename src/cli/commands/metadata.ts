@@ -41,6 +41,9 @@ export async function metadata(ctx: Context, args: MetadataArgs): Promise<number
 
   async function one(source: MetadataSource): Promise<Row> {
     const none = { user_metadata: [], app_metadata: [] };
+    if (source.tenant !== undefined && (source.tenant !== tenant.domain || (source.connectionId !== undefined && source.connectionId !== connection.id))) {
+      return { email: source.email, outcome: 'skipped', user_id: null, keys: none, detail: `the backup (${source.from}) was taken on ${source.tenant}, connection ${source.connectionId ?? '?'}: not restored here` };
+    }
     const profiles = remainingOn(await tenant.usersByEmail(source.email), connection.name);
     if (profiles.length === 0) return { email: source.email, outcome: 'skipped', user_id: null, keys: none, detail: `no profile on ${connection.name} yet: run again once the user has migrated` };
     if (profiles.length > 1) return { email: source.email, outcome: 'skipped', user_id: null, keys: none, detail: `${profiles.length} profiles on ${connection.name}: fix the duplicate first` };
