@@ -25,6 +25,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { prng } from '../scripts/prng.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const cli = path.join(root, 'bin', 'unstick.js');
@@ -95,17 +96,6 @@ for (const signal of ['SIGINT', 'SIGTERM']) {
 process.once('exit', cleanup);
 
 // ------------------------------------------------------------------------------------------ scenario
-/** mulberry32: a tiny seeded PRNG, so the tenant and the CSV are reproducible. */
-function prng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const FIRST = ['ada', 'ben', 'chen', 'dara', 'eli', 'fatima', 'gus', 'hana', 'ivan', 'jo', 'kofi', 'lena', 'mo', 'noor', 'oscar', 'pia', 'quinn', 'rosa', 'sven', 'tariq', 'uma', 'vik', 'wen', 'xavi', 'yara', 'zane'];
 const LAST = ['abe', 'brook', 'costa', 'diaz', 'eriksen', 'fox', 'gupta', 'hahn', 'ito', 'jones', 'kato', 'lopez', 'mensah', 'novak', 'ortiz', 'park', 'quist', 'reyes', 'silva', 'tan', 'ueda', 'vance', 'wu', 'young', 'zhou'];

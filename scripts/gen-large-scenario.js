@@ -5,6 +5,7 @@
 //   node scripts/gen-large-scenario.js [output path]
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { prng } from './prng.js';
 
 const USERS = 10_000;
 const GHOSTS = 300;
@@ -18,17 +19,6 @@ const LAST = ['abe', 'brook', 'costa', 'diaz', 'eriksen', 'fox', 'gupta', 'hahn'
 const LANGUAGES = ['en', 'fr', 'de', 'es', 'it', 'ja', 'pl', 'pt'];
 const PLANS = ['bronze', 'silver', 'gold'];
 
-/** mulberry32: a tiny seeded PRNG, so the file is reproducible. */
-function prng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const random = prng(20240502);
 const pick = (list) => list[Math.floor(random() * list.length)];
