@@ -27,6 +27,8 @@ export interface InputJson {
   events: number;
   rejected: string | null;
   unreadable: boolean;
+  /** Other formats among the input's records (a mixed stdin): they are counted under `format`. */
+  otherFormats: string[];
 }
 
 /** What `--confirm` found in the live tenant for each candidate (the repair engine's classification). */
@@ -138,6 +140,7 @@ export function toJson(d: Diagnosis, stats: ReadStats, confirmations: Confirmati
         events: i.events,
         rejected: i.rejected,
         unreadable: i.unreadable,
+        otherFormats: [...i.otherFormats],
       })),
       malformedSamples: stats.malformedSamples.map((m) => ({ source: `${m.source.file}:${m.source.line}`, reason: m.reason })),
     },
@@ -221,6 +224,9 @@ export function humanReport(d: Diagnosis, stats: ReadStats, options: { zone: str
     ...d.jobsWithFailures.map((j) => `import job ${j.jobId}${at(j.evidence)} had failed users and its errors are not among the inputs: read them with \`unstick diagnose --job ${j.jobId}\``),
     ...d.named.map((n) => `${n.subject}: ${n.kinds.join(', ')}${at(n.evidence[0])}: the record names this user without an email (a username or user_id): look them up by it`),
   ];
+  for (const i of stats.inputs) {
+    if (i.format && i.otherFormats.length > 0) notes.push(`${i.name} mixes formats: ${i.format}, then ${i.otherFormats.join(', ')}; its ${count(i.records, 'record')} are counted under ${i.format}`);
+  }
   notes.push(...filterNotes(d));
   if (d.findings.length > 0 && !confirmed) {
     notes.push('these are candidates from the logs alone (Auth0 logs "already exists" for healthy users too): `unstick repair` checks the tenant before anything changes, and `diagnose --confirm` checks them all now');

@@ -12,6 +12,8 @@ export interface InputSummary {
   notALog: boolean;
   /** The 1-based line the reader stopped on. */
   line: number;
+  /** Other formats among the records read (a stdin or file that mixes them), in the order first seen. */
+  otherFormats: LogFormat[];
 }
 
 /**

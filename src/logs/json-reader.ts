@@ -26,6 +26,7 @@ export class JsonRecordReader implements InputReader, ScanSink {
   private records = 0;
   private events = 0;
   private format: LogFormat | null = null;
+  private readonly otherFormats = new Set<LogFormat>();
   private readonly malformedLog: MalformedLog;
   private readonly scanner: JsonScanner;
   private probeParsed = 0;
@@ -77,6 +78,7 @@ export class JsonRecordReader implements InputReader, ScanSink {
       malformedSamples: this.malformedLog.samples,
       notALog: this.notALog,
       line: this.scanner.currentLine,
+      otherFormats: [...this.otherFormats],
     };
   }
 
@@ -99,6 +101,7 @@ export class JsonRecordReader implements InputReader, ScanSink {
     if (!result) return;
     if (probing) this.probeKnown++;
     this.format ??= result.format;
+    if (result.format !== this.format) this.otherFormats.add(result.format);
     // A record parsed only for the probe emits nothing, so the events never depend on how an input
     // was split between workers. (The format it just revealed may make this input parse whole.)
     if (!candidate && !this.parsesAll) return;

@@ -195,5 +195,6 @@ function joinRanges(parts: ReadonlyArray<InputSummary | null>): InputSummary {
     malformedSamples: samples,
     notALog: parts[0]?.notALog ?? false,
     line: sum((p) => p.line - 1) + 1,
+    otherFormats: [...new Set(done.flatMap((p) => [...(p.format && p.format !== parts[0]?.format ? [p.format] : []), ...p.otherFormats]))],
   };
 }

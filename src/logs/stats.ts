@@ -14,6 +14,8 @@ export interface InputStats {
   rejected: string | null;
   /** The input could not be read at all (permission, vanished): exit 66 rather than 65 when nothing else was usable. */
   unreadable: boolean;
+  /** Other formats among its records (a mixed stdin or file); its records are counted under `format`. */
+  otherFormats: LogFormat[];
 }
 
 export interface ReadStats {
@@ -52,6 +54,7 @@ export function inputResult(source: Source, io: InputIo, summary?: InputSummary)
       events: summary?.events ?? 0,
       rejected: summary?.notALog ? NOT_A_LOG : null,
       unreadable: false,
+      otherFormats: summary?.otherFormats ?? [],
     },
     samples: summary?.malformedSamples ?? [],
   };

@@ -3,6 +3,7 @@ import type { InputReader, InputSummary } from './input-reader.js';
 import { MalformedLog } from './malformed.js';
 import { MARKER_PREFILTER } from './markers.js';
 import { recordToEvents } from './records.js';
+import type { LogFormat } from './types.js';
 import { JsonScanner } from './scanner.js';
 import { parseTextLine } from './text.js';
 import type { LogEvent } from './types.js';
@@ -62,6 +63,8 @@ interface OpenYaml {
 export class TextLineReader implements InputReader {
   /** Any text may hold a pasted marker: a text input is never rejected as "not a log". */
   readonly notALog = false;
+  /** Formats of the records found inside the text (a pasted ticket's log record). */
+  private readonly otherFormats = new Set<LogFormat>();
   private records = 0;
   private events = 0;
   private readonly malformed: MalformedLog;
@@ -119,6 +122,7 @@ export class TextLineReader implements InputReader {
       malformedSamples: this.malformed.samples,
       notALog: false,
       line: this.line,
+      otherFormats: [...this.otherFormats],
     };
   }
 
@@ -289,6 +293,7 @@ export class TextLineReader implements InputReader {
     }
     const result = recordToEvents(value, { file: this.file, line }, { inArray: open.inArray });
     if (!result) return false;
+    this.otherFormats.add(result.format);
     this.release();
     this.countLine(line);
     this.recordLine = line;
@@ -302,6 +307,7 @@ export class TextLineReader implements InputReader {
     const text = block.lines.map((l) => l.text).join('\n');
     const rec = MARKER_PREFILTER.test(text) ? yamlLogRecord(block.lines.map((l) => l.text)) : null;
     const result = rec ? recordToEvents(rec, { file: this.file, line: block.lines[0]!.line }, { inArray: false }) : null;
+    if (result) this.otherFormats.add(result.format);
     if (!result) {
       for (const l of block.lines) this.plainLine(l.text, l.line);
       return;

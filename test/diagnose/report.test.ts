@@ -9,7 +9,7 @@ const plain: Styles = { bold: (s) => s, dim: (s) => s, cyan: (s) => s, green: (s
 const marked: Styles = { bold: (s) => `*${s}*`, dim: (s) => s, cyan: (s) => `_${s}_`, green: (s) => `+${s}+` };
 
 function input(over: Partial<InputStats>): InputStats {
-  return { name: 'a.jsonl', format: 'log-stream', gzip: false, bytes: 10, records: 1, malformed: 0, events: 1, rejected: null, unreadable: false, ...over };
+  return { name: 'a.jsonl', format: 'log-stream', gzip: false, bytes: 10, records: 1, malformed: 0, events: 1, rejected: null, unreadable: false, otherFormats: [], ...over };
 }
 function stats(inputs: InputStats[]): ReadStats {
   const sum = (k: 'records' | 'malformed' | 'events' | 'bytes') => inputs.reduce((n, i) => n + i[k], 0);
@@ -28,7 +28,7 @@ describe('diagnose report (pure presentation)', () => {
     const internal = { ...input({ name: 'b.json', format: 'management-api', records: 4 }), scratch: 'not public' } as InputStats;
     const doc = toJson(diagnosis(), stats([input({ records: 2 }), internal, input({ name: 'c.log', format: null, rejected: 'binary data, not a log' })]));
     expect(doc.stats.inputs.map((i) => Object.keys(i))).toEqual(
-      Array(3).fill(['name', 'format', 'gzip', 'bytes', 'records', 'malformed', 'events', 'rejected', 'unreadable']),
+      Array(3).fill(['name', 'format', 'gzip', 'bytes', 'records', 'malformed', 'events', 'rejected', 'unreadable', 'otherFormats']),
     );
     expect(doc.stats.inputs[1]).not.toHaveProperty('scratch');
     expect(doc.stats.inputs[2]).toMatchObject({ name: 'c.log', format: null, rejected: 'binary data, not a log' });
@@ -91,5 +91,14 @@ describe('diagnose report (pure presentation)', () => {
     expect(nextCommand({ email: 'a@x.com', connections: ['db1', 'db2'] })).toBe('unstick repair a@x.com');
     expect(nextCommand({ email: '-a@x.com', connections: ['-db'] })).toBe('unstick repair --connection=-db -- -a@x.com');
     expect(nextCommand({ email: 'a b@x.com', connections: [] })).toBe(`unstick repair 'a b@x.com'`);
+  });
+});
+
+describe('a mixed input', () => {
+  it('says it is mixed: in a note, and in --json', () => {
+    const mixed = input({ name: '-', records: 11, otherFormats: ['cli-json'] });
+    const d = new Diagnoser().result();
+    expect(humanReport(d, stats([mixed]), { zone: 'UTC', style: plain }).notes).toContain('- mixes formats: log-stream, then cli-json; its 11 records are counted under log-stream');
+    expect(toJson(d, stats([mixed])).stats.inputs[0]!.otherFormats).toEqual(['cli-json']);
   });
 });
