@@ -75,6 +75,8 @@ export class Diagnoser {
   private readonly named = new Map<string, { kinds: Set<FindingKind>; occurrences: number; evidence: Evidence[] }>();
   /** What each import job's records say of its connection (a status object, the sapi log that created it). */
   private readonly jobConnections = new Map<string, string>();
+  /** When each import job was created (its status object's time): the time of its errors, which have none. */
+  private readonly jobTimes = new Map<string, DateTime>();
   private readonly jobFailureStatus = new Map<string, { connection: string | null; evidence: Evidence }>();
   /** Jobs whose per-user errors were among the inputs. */
   private readonly jobsWithErrors = new Set<string>();
@@ -94,10 +96,11 @@ export class Diagnoser {
     if (event.jobId) {
       const connection = event.connection ?? event.connectionId;
       if (connection && !this.jobConnections.has(event.jobId)) this.jobConnections.set(event.jobId, connection);
+      if (event.time && event.type.startsWith('import_job') && !this.jobTimes.has(event.jobId)) this.jobTimes.set(event.jobId, event.time);
       if (event.type === 'import_job_failures') this.jobFailureStatus.set(event.jobId, { connection: connection ?? null, evidence: toEvidence(event) });
       if (event.type === 'import_error') this.jobsWithErrors.add(event.jobId);
       // An error report names no connection; its job does. Joined once every input is read.
-      if (!event.connection && !event.connectionId && classify(event)) {
+      if (((!event.connection && !event.connectionId) || !event.time) && event.type === 'import_error' && classify(event)) {
         this.deferred.push(event);
         return;
       }
@@ -147,8 +150,9 @@ export class Diagnoser {
 
   result(): Diagnosis {
     for (const event of this.deferred.splice(0)) {
-      const connection = this.jobConnections.get(event.jobId!);
-      this.addJoined(connection ? { ...event, ...(connection.startsWith('con_') ? { connectionId: connection } : { connection }) } : event);
+      const connection = event.connection || event.connectionId ? null : this.jobConnections.get(event.jobId!);
+      const time = event.time ?? this.jobTimes.get(event.jobId!) ?? null;
+      this.addJoined({ ...event, time, ...(connection ? (connection.startsWith('con_') ? { connectionId: connection } : { connection }) : {}) });
     }
     const findings: Finding[] = [];
     const related: Finding[] = [];

@@ -29,7 +29,7 @@ describe('diagnose --tenant and --confirm', () => {
     expect(lines[0]).toBe('email,kinds,occurrences,first_seen,last_seen,connections,next_command,classification');
     expect(lines.some((l) => l.startsWith('alice.ng@acme.com'))).toBe(false);
     expect(lines.find((l) => l.startsWith('jane.doe@acme.com'))).toMatch(/,ghost-suspect$/);
-    expect(r.stderr).toMatch(/note: alice\.ng@acme\.com left out: healthy/);
+    expect(r.stderr).toMatch(/note: left out as healthy \(the tenant says they have logged in\): .*alice\.ng@acme\.com.* \(--json has the reasons\)/);
   });
 
   it('human output without --confirm says the findings are candidates', async () => {

@@ -18,6 +18,8 @@ describe('import errors joined with their job', () => {
       for (const e of order) d.add(e);
       const result = d.result();
       expect(result.findings.map((f) => [f.email, f.connections])).toEqual([['jane@acme.com', ['legacy-db']]]);
+      // The errors carry no time; the job's creation time dates them.
+      expect(result.findings[0]!.lastSeen?.toISO()).toBe('2024-05-02T10:00:00.000Z');
       expect(result.excluded.noConnection).toBe(0);
       expect(result.jobsWithFailures).toEqual([]); // its errors were read
     }

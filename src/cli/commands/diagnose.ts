@@ -61,7 +61,8 @@ export async function diagnose(ctx: Context, args: DiagnoseArgs): Promise<number
       for (const row of csv.rows) ctx.stdout.write(csvRow(row, csv.verbatim));
       // stdout is the batch input: what it leaves out is said on stderr.
       for (const line of filterNotes(diagnosis)) warn(ctx, line);
-      for (const [email, c] of confirmations ?? []) if (c.classification === 'healthy') note(ctx, `${email} left out: healthy (${c.reason})`);
+      const healthy = [...(confirmations ?? [])].filter(([, c]) => c.classification === 'healthy').map(([email]) => email);
+      if (healthy.length > 0) note(ctx, `left out as healthy (the tenant says they have logged in): ${healthy.slice(0, 10).join(', ')}${healthy.length > 10 ? `, and ${healthy.length - 10} more` : ''} (--json has the reasons)`);
       break;
     }
     case 'human': {
@@ -94,9 +95,10 @@ async function fetchFromTenant(ctx: Context, args: DiagnoseArgs, since: Date): P
     return full;
   };
   if (args.tenant) {
-    const lines: string[] = [];
-    for await (const page of pullLogs(tenant, { from: null, since, sleep: ctx.sleep })) for (const r of page) lines.push(JSON.stringify(r));
-    write('tenant logs', 'tenant-logs.ndjson', lines.join('\n') + (lines.length ? '\n' : ''));
+    const records: unknown[] = [];
+    for await (const page of pullLogs(tenant, { from: null, since, sleep: ctx.sleep })) records.push(...page);
+    // A JSON array, as GET /api/v2/logs answers: the readers name its format management-api.
+    write('tenant logs', 'tenant-logs.json', JSON.stringify(records, null, 1));
   }
   for (const id of args.jobs) {
     const job = await tenant.jobRecord(id);

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { ExitCode, UsageError } from '../../errors.js';
+import { ExitCode, InterruptedError, UsageError } from '../../errors.js';
 import { BackupStore } from '../../repair/backup.js';
 import { resolveConnection } from '../../repair/connection.js';
 import { repairOne, type RepairHooks } from '../../repair/engine.js';
@@ -69,8 +69,12 @@ export async function repair(ctx: Context, args: RepairArgs): Promise<number> {
   const results: RepairResult[] = [];
   try {
     for (const email of emails) {
+      if (ctx.signal.aborted) break;
       results.push(await repairOne({ email, connection, evidence: evidence.get(email) ?? null, force: args.force, dryRun: args.dryRun, legacy, again: args.again }, deps, hooks));
     }
+  } catch (err) {
+    if (err instanceof InterruptedError) ctx.stderr.write('stopped: the journal says where; run the same command again to finish (finished steps are not repeated)\n');
+    throw err;
   } finally {
     journal.close();
   }
