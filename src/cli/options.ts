@@ -14,3 +14,6 @@ export const yesOption = flag('--yes', 'skip confirmation (required when stdin i
 
 /** Machine output: one JSON document on stdout, nothing else there (prompts and notes go to stderr). */
 export const jsonOption = flag('--json', 'one JSON document on stdout');
+
+/** The local folder of earlier runs: journals, backups, verify results. One per tenant, shared by every command. */
+export const stateDirOption = option('--state-dir <dir>', 'the folder of journals, backups and results (shared by every command)', { default: 'unstick-state' });

@@ -11,7 +11,7 @@ export class CountProgress {
 
   constructor(
     ctx: Pick<Context, 'stderr'>,
-    private readonly unit: string,
+    unit: string,
     private total: number | null,
   ) {
     this.bar =

@@ -173,9 +173,6 @@ export class Pacer {
     return Math.round(cap / 2 + this.random() * (cap / 2));
   }
 
-  private jitter(ms: number): number {
-    return Math.round(this.random() * ms);
-  }
 
   private async wait(reason: PacerWait['reason'], ms: number, bucket: string, method: string, url: URL, status: number | null): Promise<void> {
     if (reason === 'rate-limit') this.counters.rateLimitWaits++;

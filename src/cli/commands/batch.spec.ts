@@ -1,7 +1,8 @@
 import { UsageError } from '../../errors.js';
 import type { Reattempt } from '../../repair/types.js';
-import { connectionOption, jsonOption, yesOption } from '../options.js';
+import { connectionOption, jsonOption, stateDirOption, yesOption } from '../options.js';
 import { argument, defineCommand, flag, option } from '../spec.js';
+import { parseReattempt } from './repair.spec.js';
 
 /** `unstick batch`, as the command receives it. */
 export interface BatchArgs {
@@ -27,7 +28,7 @@ const column = option('--column <name>', 'the email column (default: found by he
 const apply = flag('--apply', 'repair for real (without it: a dry run, read-only lookups and a plan)');
 const reattempt = option('--reattempt <how>', 'after each repair: ticket (a CSV of password-change links) | import:FILE (legacy export in Auth0 import schema) | none', { default: 'none' });
 const concurrency = option('--concurrency <n>', 'users repaired at once (the pacer keeps them within the rate limits)', { default: '8' });
-const stateDir = option('--state-dir <dir>', 'where the journal, plan, tickets and backups go', { default: 'unstick-state' });
+const stateDir = { ...stateDirOption, description: 'where the journal, plan, tickets and backups go' };
 const backupDir = option('--backup-dir <dir>', 'where profile backups are written (default: <state-dir>/backups)');
 const report = option('--report <file>', 'one row per email: .csv or .ndjson (email, outcome, classification, steps, error, backup, ticket)');
 const plan = option('--plan <file>', 'dry run: where the plan goes (default: <state-dir>/batch-<time>.plan.ndjson)');
@@ -63,7 +64,7 @@ Examples:
       apply: input.get(apply),
       yes: input.get(yes),
       json: input.get(jsonOption),
-      reattempt: parseBatchReattempt(input.get(reattempt)),
+      reattempt: parseReattempt(input.get(reattempt), ['ticket', 'import', 'none']),
       concurrency: n,
       stateDir: input.get(stateDir),
       backupDir: input.get(backupDir),
@@ -76,10 +77,3 @@ Examples:
   },
   load: async () => (await import('./batch.js')).batch,
 });
-
-export function parseBatchReattempt(value: string): Reattempt {
-  if (value === 'ticket' || value === 'none') return { mode: value };
-  const f = /^import:(.+)$/.exec(value)?.[1];
-  if (f) return { mode: 'import', file: f };
-  throw new UsageError(`--reattempt: expected ticket, import:FILE or none, got "${value}"`);
-}

@@ -1,6 +1,5 @@
-import { createReadStream, mkdirSync, readFileSync, realpathSync } from 'node:fs';
+import { mkdirSync, readFileSync, realpathSync } from 'node:fs';
 import path from 'node:path';
-import type { Readable } from 'node:stream';
 import { ExitCode, InputDataError, InputMissingError, UsageError } from '../../errors.js';
 import { BackupStore } from '../../repair/backup.js';
 import { resumeState, runBatch, type BatchRow, type ResumeState } from '../../repair/batch.js';
@@ -14,6 +13,7 @@ import type { Context } from '../context.js';
 import { plural, renderTable, shortPath, warn } from '../output.js';
 import { CountProgress } from '../progress-bar.js';
 import { reportFile, reportValues, RowFile } from '../batch-files.js';
+import { openInput } from '../input-file.js';
 import type { BatchArgs } from './batch.spec.js';
 import { askConnection, noteNewStateDir } from './repair.js';
 
@@ -220,16 +220,6 @@ function sameFile(a: string, b: string): boolean {
 
 function inputJson(s: TargetSummary): object {
   return { rows: s.rows, unique: s.unique, duplicates: s.duplicates, invalid: s.invalidCount, blank: s.blank, column: s.column, invalidSamples: s.invalid.slice(0, 20) };
-}
-
-async function openInput(input: string, stdin: Readable): Promise<Readable> {
-  if (input === '-') return stdin;
-  const stream = createReadStream(input);
-  await new Promise<void>((ok, fail) => {
-    stream.once('open', () => ok());
-    stream.once('error', (err: NodeJS.ErrnoException) => fail(err.code === 'ENOENT' ? new InputMissingError(input) : new InputMissingError(input, err.message)));
-  });
-  return stream;
 }
 
 /** Unique valid rows, for the confirmation and the progress bar's total (a quick local pass). */

@@ -1,4 +1,4 @@
-import { connectionOption, jsonOption, yesOption } from '../options.js';
+import { connectionOption, jsonOption, stateDirOption, yesOption } from '../options.js';
 import { defineCommand, flag, option } from '../spec.js';
 
 export interface DisconnectArgs {
@@ -14,7 +14,7 @@ export interface DisconnectArgs {
 const apply = flag('--apply', 'change the connection (without it: show what would change)');
 const force = flag('--force', 'disconnect although verify has not reported every user migrated');
 const restore = option('--restore <backup>', 'put back the Login and Get User scripts from a backup this command wrote');
-const stateDir = option('--state-dir <dir>', 'where backups of the connection options and verify results are kept', { default: 'unstick-state' });
+const stateDir = { ...stateDirOption, description: 'where backups of the connection options and verify results are kept' };
 
 export const disconnectSpec = defineCommand<DisconnectArgs>({
   name: 'disconnect',

@@ -1,5 +1,5 @@
-import { connectionOption, jsonOption } from '../options.js';
-import { defineCommand, option } from '../spec.js';
+import { connectionOption, jsonOption, stateDirOption } from '../options.js';
+import { defineCommand } from '../spec.js';
 import { emails, logs, tenantLogs } from './repair.spec.js';
 
 /** `unstick inspect`, as the command receives it. */
@@ -12,7 +12,7 @@ export interface InspectArgs {
   stateDir: string;
 }
 
-const stateDir = option('--state-dir <dir>', "read (never written): earlier runs' journals and backups", { default: 'unstick-state' });
+const stateDir = { ...stateDirOption, description: "read (never written): earlier runs' journals and backups" };
 
 export const inspectSpec = defineCommand<InspectArgs>({
   name: 'inspect',

@@ -1,5 +1,5 @@
 import { UsageError } from '../../errors.js';
-import { connectionOption, jsonOption, yesOption } from '../options.js';
+import { connectionOption, jsonOption, stateDirOption, yesOption } from '../options.js';
 import { argument, defineCommand, flag, option } from '../spec.js';
 
 export interface MetadataArgs {
@@ -18,7 +18,7 @@ export interface MetadataArgs {
 const action = argument('<action>', 'restore (from repair backups), backfill (from a legacy export), or action (the post-login Action)');
 const from = option('--from <path>', 'restore: a backup file or folder (default: <state-dir>/backups); backfill: the legacy export (JSON array or CSV)');
 const apply = flag('--apply', 'write the metadata (without it: a dry run that shows what would be set)');
-const stateDir = option('--state-dir <dir>', 'where the journal (and by default the backups) are', { default: 'unstick-state' });
+const stateDir = { ...stateDirOption, description: 'where the journal (and by default the backups) are' };
 const marker = option('--marker <path>', 'action: the key that is missing when the metadata is missing', { default: 'app_metadata.legacy_id' });
 const out = option('--out <file>', 'action: write the Action\'s code to this file');
 const deploy = flag('--deploy', 'action: create it in the tenant, deploy it and bind it to the post-login trigger (asks first)');

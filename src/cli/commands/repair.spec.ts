@@ -1,6 +1,6 @@
 import { UsageError } from '../../errors.js';
 import type { Reattempt } from '../../repair/types.js';
-import { connectionOption, jsonOption, yesOption } from '../options.js';
+import { connectionOption, jsonOption, stateDirOption, yesOption } from '../options.js';
 import { argument, defineCommand, flag, option } from '../spec.js';
 
 /** `unstick repair`, as the command receives it. */
@@ -27,7 +27,7 @@ const dryRun = flag('--dry-run', 'show the plan only: no change is made (zero mu
 const force = flag('--force', 'include healthy, linked and no-migration-source profiles (asks a second time: needs a terminal)');
 const again = flag('--again', 'repeat a repair an earlier run finished (the user has not logged in since)');
 const reattempt = option('--reattempt <how>', 'after the repair: ticket | import:FILE (a legacy export in Auth0 import schema) | message | none (default: ask, or message with --yes)');
-const stateDir = option('--state-dir <dir>', 'where the audit journal (and by default the backups) are kept', { default: 'unstick-state' });
+const stateDir = { ...stateDirOption, description: 'where the audit journal (and by default the backups) are kept' };
 const backupDir = option('--backup-dir <dir>', 'where profile backups are written (default: <state-dir>/backups)');
 const yes = { ...yesOption, description: 'do not ask: apply the plan (required without a terminal); several profiles are skipped' };
 
@@ -51,7 +51,7 @@ Examples:
     json: input.get(jsonOption),
     dryRun: input.get(dryRun),
     force: input.get(force),
-    reattempt: parseReattempt(input.get(reattempt)),
+    reattempt: input.get(reattempt) === undefined ? undefined : parseReattempt(input.get(reattempt)!),
     stateDir: input.get(stateDir),
     backupDir: input.get(backupDir),
     logs: input.get(logs),
@@ -61,10 +61,12 @@ Examples:
   load: async () => (await import('./repair.js')).repair,
 });
 
-export function parseReattempt(value: string | undefined): Reattempt | undefined {
-  if (value === undefined) return undefined;
-  if (value === 'ticket' || value === 'message' || value === 'none') return { mode: value };
+/** `--reattempt` for repair (every mode) and batch (no per-user message). */
+export function parseReattempt(value: string, modes: ReadonlyArray<Reattempt['mode']> = ['ticket', 'import', 'message', 'none']): Reattempt {
   const file = /^import:(.+)$/.exec(value)?.[1];
-  if (file) return { mode: 'import', file };
-  throw new UsageError(`--reattempt: expected ticket, import:FILE, message or none, got "${value}"`);
+  if (file && modes.includes('import')) return { mode: 'import', file };
+  const mode = modes.find((m) => m !== 'import' && m === value);
+  if (mode) return { mode } as Reattempt;
+  const names = modes.map((m) => (m === 'import' ? 'import:FILE' : m));
+  throw new UsageError(`--reattempt: expected ${names.slice(0, -1).join(', ')} or ${names.at(-1)}, got "${value}"`);
 }

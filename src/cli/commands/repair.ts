@@ -8,6 +8,7 @@ import { repairOne, type RepairHooks } from '../../repair/engine.js';
 import { Journal, stateJournals } from '../../repair/journal.js';
 import { LegacyExport } from '../../repair/legacy-export.js';
 import { normalizeEmail } from '../../repair/observe.js';
+import { emailProblem } from '../../repair/targets.js';
 import { renderPlan, renderResults, resultsJson } from '../../repair/report.js';
 import type { Reattempt, RepairResult } from '../../repair/types.js';
 import type { ConnectionInfo } from '../../tenant/types.js';
@@ -111,7 +112,7 @@ export function checkEmails(values: readonly string[]): string[] {
   const out: string[] = [];
   for (const value of values) {
     const email = normalizeEmail(value);
-    if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email)) throw new UsageError(`not an email address: ${JSON.stringify(value)}`);
+    if (emailProblem(email)) throw new UsageError(`not an email address: ${JSON.stringify(value)}`);
     if (!out.includes(email)) out.push(email);
   }
   return out;

@@ -1,4 +1,4 @@
-import { connectionOption, jsonOption } from '../options.js';
+import { connectionOption, jsonOption, stateDirOption } from '../options.js';
 import { argument, choice, defineCommand, flag, option } from '../spec.js';
 
 export interface VerifyArgs {
@@ -21,7 +21,7 @@ const logs = option('--logs <path>', 'log evidence: users not migrated with evid
 const tenantLogs = flag('--tenant-logs', "evidence from the tenant's logs (one search per user not migrated)");
 const method = choice('--method <how>', 'lookup (users-by-email per user), export (one users export job), or auto: lookups up to 1,000 users', ['auto', 'lookup', 'export'], { default: 'auto' });
 const exportFormat = choice('--export-format <format>', 'the users export format to request', ['json', 'csv'], { default: 'json' });
-const stateDir = option('--state-dir <dir>', 'where the result is kept (disconnect reads it)', { default: 'unstick-state' });
+const stateDir = { ...stateDirOption, description: 'where the result is kept (disconnect reads it)' };
 
 export const verifySpec = defineCommand<VerifyArgs>({
   name: 'verify',

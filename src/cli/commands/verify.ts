@@ -1,12 +1,12 @@
-import { createReadStream } from 'node:fs';
 import path from 'node:path';
-import { ExitCode, InputMissingError } from '../../errors.js';
+import { ExitCode } from '../../errors.js';
 import { resolveConnection } from '../../repair/connection.js';
 import { emptyTargetSummary, readTargets } from '../../repair/targets.js';
 import { exportConnection, lookupEach, statusOf, type VerifyStatus } from '../../repair/verify.js';
 import { saveVerifyResult } from '../../repair/verify-state.js';
 import type { Context } from '../context.js';
 import { gatherEvidence } from '../evidence.js';
+import { openInput } from '../input-file.js';
 import { csvRow, plural, renderTable, warn } from '../output.js';
 import type { VerifyArgs } from './verify.spec.js';
 
@@ -14,7 +14,7 @@ import type { VerifyArgs } from './verify.spec.js';
 const LOOKUP_LIMIT = 1000;
 
 export async function verify(ctx: Context, args: VerifyArgs): Promise<number> {
-  const input = args.file === '-' ? ctx.stdin : await open(path.resolve(ctx.cwd, args.file));
+  const input = await openInput(args.file === '-' ? '-' : path.resolve(ctx.cwd, args.file), ctx.stdin);
   const summary = emptyTargetSummary();
   const users: Array<{ email: string; line: number }> = [];
   for await (const row of readTargets(input, { name: args.file, ...(args.column ? { column: args.column } : {}), signal: ctx.signal }, summary)) users.push({ email: row.email, line: row.line });
@@ -70,13 +70,4 @@ export async function verify(ctx: Context, args: VerifyArgs): Promise<number> {
   if (summary.invalidCount > 0) warn(ctx, `${plural(summary.invalidCount, 'invalid row')} skipped (first: line ${summary.invalid[0]!.line}, ${summary.invalid[0]!.reason})`);
   ctx.stderr.write(`result kept for unstick disconnect: ${saved}\n`);
   return totals.expected > 0 && totals.migrated === totals.expected && totals.invalid === 0 ? ExitCode.ok : ExitCode.someFailed;
-}
-
-async function open(file: string) {
-  const stream = createReadStream(file);
-  await new Promise<void>((ok, fail) => {
-    stream.once('open', () => ok());
-    stream.once('error', (err: NodeJS.ErrnoException) => fail(new InputMissingError(file, err.code === 'ENOENT' ? 'no such file' : err.message)));
-  });
-  return stream;
 }
