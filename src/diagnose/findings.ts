@@ -74,7 +74,7 @@ export class Diagnoser {
   private readonly users = new Map<string, Acc>();
   private readonly named = new Map<string, { kinds: Set<FindingKind>; occurrences: number; evidence: Evidence[] }>();
   /** What each import job's records say of its connection (a status object, the sapi log that created it). */
-  private readonly jobConnections = new Map<string, string>();
+  private readonly jobConnections = new Map<string, { connection: string | null; connectionId: string | null }>();
   /** When each import job was created (its status object's time): the time of its errors, which have none. */
   private readonly jobTimes = new Map<string, DateTime>();
   private readonly jobFailureStatus = new Map<string, { connection: string | null; evidence: Evidence }>();
@@ -95,7 +95,7 @@ export class Diagnoser {
   add(event: LogEvent): void {
     if (event.jobId) {
       const connection = event.connection ?? event.connectionId;
-      if (connection && !this.jobConnections.has(event.jobId)) this.jobConnections.set(event.jobId, connection);
+      if (connection && !this.jobConnections.has(event.jobId)) this.jobConnections.set(event.jobId, { connection: event.connection, connectionId: event.connectionId });
       if (event.time && event.type.startsWith('import_job') && !this.jobTimes.has(event.jobId)) this.jobTimes.set(event.jobId, event.time);
       if (event.type === 'import_job_failures') this.jobFailureStatus.set(event.jobId, { connection: connection ?? null, evidence: toEvidence(event) });
       if (event.type === 'import_error') this.jobsWithErrors.add(event.jobId);
@@ -150,9 +150,9 @@ export class Diagnoser {
 
   result(): Diagnosis {
     for (const event of this.deferred.splice(0)) {
-      const connection = event.connection || event.connectionId ? null : this.jobConnections.get(event.jobId!);
+      const job = event.connection || event.connectionId ? null : this.jobConnections.get(event.jobId!);
       const time = event.time ?? this.jobTimes.get(event.jobId!) ?? null;
-      this.addJoined({ ...event, time, ...(connection ? (connection.startsWith('con_') ? { connectionId: connection } : { connection }) : {}) });
+      this.addJoined({ ...event, time, ...(job ?? {}) });
     }
     const findings: Finding[] = [];
     const related: Finding[] = [];

@@ -7,7 +7,7 @@ import { ExitCode, InputDataError, InputMissingError, UsageError } from '../../e
 import { expandInputs, type Source } from '../../logs/inputs.js';
 import { parallelPlan } from '../../logs/parallel.js';
 import { readLogs, type ReadStats } from '../../logs/reader.js';
-import { LOG_FORMATS, type LogEvent, type LogFormat } from '../../logs/types.js';
+import { LOG_FORMATS, type LogFormat } from '../../logs/types.js';
 import { classify } from '../../repair/classify.js';
 import { resolveConnection } from '../../repair/connection.js';
 import { observe } from '../../repair/observe.js';
@@ -32,7 +32,7 @@ export async function diagnose(ctx: Context, args: DiagnoseArgs): Promise<number
   if (args.inputs.filter((i) => i === '-').length > 1) throw new UsageError('"-" (stdin) can be given only once');
   const sources = await expandInputs(args.inputs);
   // The tenant's own logs and import jobs are fetched into private temporary files and read by the
-  // same readers as any input; import errors read from a job take the job's connection.
+  // same readers as any input (the Diagnoser joins a job's errors with its status).
   const fetched = args.tenant || args.jobs.length > 0 ? await fetchFromTenant(ctx, args, since?.toJSDate() ?? new Date(now.getTime() - 2 * 86_400_000)) : null;
   if (fetched) sources.push(...fetched.sources);
   if (sources.some((s) => s.path === null) && ctx.stdin.isTTY) ctx.stderr.write('reading log lines from stdin (Ctrl+D to end)\n');
@@ -42,7 +42,7 @@ export async function diagnose(ctx: Context, args: DiagnoseArgs): Promise<number
   const stats = await readLogs(
     sources,
     { format: args.format, parallel: parallelPlan({ workers: Math.min(2, availableParallelism()), minBytes: PARALLEL_MIN_BYTES }), onProgress: (d, t) => progress.update(d, t), stdin: ctx.stdin, signal: ctx.signal },
-    (event) => diagnoser.add(fetched?.join(event) ?? event),
+    (event) => diagnoser.add(event),
   ).finally(() => {
     progress.done();
     fetched?.cleanup();
@@ -79,7 +79,6 @@ export async function diagnose(ctx: Context, args: DiagnoseArgs): Promise<number
 
 interface Fetched {
   sources: Source[];
-  join(event: LogEvent): LogEvent;
   cleanup(): void;
 }
 
@@ -87,12 +86,10 @@ async function fetchFromTenant(ctx: Context, args: DiagnoseArgs, since: Date): P
   const tenant = await ctx.tenant();
   const dir = mkdtempSync(path.join(tmpdir(), 'unstick-diagnose-'));
   const sources: Source[] = [];
-  const jobConnection = new Map<string, { id: string | null; name: string | null }>();
   const write = (name: string, file: string, text: string) => {
     const full = path.join(dir, file);
     writeFileSync(full, text, { mode: 0o600 });
     sources.push({ name, path: full, size: Buffer.byteLength(text) });
-    return full;
   };
   if (args.tenant) {
     const records: unknown[] = [];
@@ -102,22 +99,17 @@ async function fetchFromTenant(ctx: Context, args: DiagnoseArgs, since: Date): P
   }
   for (const id of args.jobs) {
     const job = await tenant.jobRecord(id);
-    write(`job ${id}`, `${id}.json`, JSON.stringify(job, null, 2));
-    const errorsFile = write(`job ${id} errors`, `${id}.errors.json`, JSON.stringify(await tenant.jobErrorRecords(id), null, 2));
+    // The Diagnoser joins the errors with their job by job id; the job names its connection as the
+    // logs do (Auth0's current spec has `connection` on jobs; older answers carry only the id).
     const connectionId = typeof job.connection_id === 'string' ? job.connection_id : null;
-    // Name it as the logs do (they carry names): one user's events then agree on one connection.
-    const name = typeof job.connection === 'string' ? job.connection : connectionId ? ((await tenant.findConnection(connectionId))?.name ?? null) : null;
-    jobConnection.set(errorsFile, { id: connectionId, name });
+    if (typeof job.connection !== 'string' && connectionId) {
+      const name = (await tenant.findConnection(connectionId))?.name;
+      if (name) job.connection = name;
+    }
+    write(`job ${id}`, `${id}.json`, JSON.stringify(job, null, 2));
+    write(`job ${id} errors`, `${id}.errors.json`, JSON.stringify(await tenant.jobErrorRecords(id), null, 2));
   }
-  const byName = new Map([...jobConnection].map(([file, c]) => [sources.find((s) => s.path === file)!.name, c]));
-  return {
-    sources,
-    join: (event) => {
-      const c = byName.get(event.source.file);
-      return c && !event.connection && !event.connectionId ? { ...event, connection: c.name, connectionId: c.id } : event;
-    },
-    cleanup: () => rmSync(dir, { recursive: true, force: true }),
-  };
+  return { sources, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
 /** --confirm: each candidate's live classification, from the same observe + classify as repair (one lookup per user). */
