@@ -1,7 +1,7 @@
 import { isUncertain } from '../tenant/errors.js';
 import type { ConnectionInfo, ImportJob, TenantApi } from '../tenant/types.js';
 import { remainingOn } from './execute.js';
-import type { Journal } from './journal.js';
+import { failureText, type Journal } from './journal.js';
 import type { LegacyExport } from './legacy-export.js';
 
 /** Auth0 takes import files up to 500 KB; stay clearly under it. */
@@ -78,7 +78,10 @@ async function runChunk(chunk: { emails: string[]; users: Buffer }, connection: 
   try {
     job = await tenant.createImportJob({ connectionId: connection.id, users: chunk.users });
   } catch (err) {
-    if (!isUncertain(err)) throw err;
+    if (!isUncertain(err)) {
+      for (const email of chunk.emails) journal.write({ email, step: 'reattempt import', phase: 'failed', error: failureText(err) });
+      throw err;
+    }
     // The job may exist although creating it failed for us. Creating another would race it (and
     // report DUPLICATED_USER for users it just imported), so look, for as long as a job could run.
     for (const email of chunk.emails) journal.write({ email, step: 'reattempt import', phase: 'failed', error: `${(err as Error).message} (checking whether it took effect)` });

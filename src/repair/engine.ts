@@ -109,14 +109,13 @@ export async function repairOne(request: RepairRequest, deps: RepairDeps, hooks:
   try {
     again = await reattempt(how, observed.email, request.connection, { ...deps, legacy: request.legacy });
   } catch (err) {
-    const message = err instanceof Error ? err.message : String(err);
-    deps.journal.write({ email: observed.email, step: `reattempt ${how.mode}`, phase: 'failed', error: message });
-    // The repair itself is done and journaled; an answer about this reattempt fails only this user.
+    // The reattempt's own journal entries say it failed. The repair itself is done and journaled:
+    // an answer about this reattempt fails only this user.
     if (!(err instanceof TenantApiError)) {
       done({ ...result, outcome: 'repaired' });
       throw err;
     }
-    again = { ticket: null, job: null, message: null, step: { step: `reattempt ${how.mode}`, status: 'failed', detail: message } };
+    again = { ticket: null, job: null, message: null, step: { step: `reattempt ${how.mode}`, status: 'failed', detail: err.message } };
   }
   hooks.onStep?.(again.step);
   result.steps.push(again.step);

@@ -1,8 +1,7 @@
-import { InterruptedError } from '../errors.js';
 import { TenantApiError } from '../tenant/errors.js';
 import type { TenantApi, UserProfile } from '../tenant/types.js';
 import type { BackupStore } from './backup.js';
-import type { Journal } from './journal.js';
+import { failureText, journaled, type Journal } from './journal.js';
 import { stepName } from './plan.js';
 import type { ObservedUser, RepairPlan, Step, StepResult } from './types.js';
 
@@ -37,8 +36,8 @@ export async function executePlan(plan: RepairPlan, observed: ObservedUser, deps
       onStep?.(result);
       if (result.status === 'failed') return { steps: done, backup, error: `${name}: ${result.detail ?? 'failed'}` };
     } catch (err) {
-      const message = err instanceof InterruptedError ? 'interrupted; the request may or may not have taken effect' : err instanceof Error ? err.message : String(err);
-      deps.journal.write({ email: plan.email, step: name, phase: 'failed', error: message });
+      // The step's own journal entry already says it failed (see journaled).
+      const message = failureText(err);
       const failed: StepResult = { step: name, status: 'failed', detail: message };
       done.push(failed);
       onStep?.(failed);
@@ -57,30 +56,34 @@ async function runStep(step: Step, observed: ObservedUser, deps: RepairDeps, set
     case 'backup': {
       const profile = observed.profiles.find((p) => p.user_id === step.userId);
       if (!profile) throw new Error(`internal: no observed profile ${step.userId} to back up`);
-      journal.write({ email, step: name, phase: 'before', detail: { user_id: step.userId } });
-      const file = deps.backups.save({ tenant: tenant.domain, connection: { id: observed.connection.id, name: observed.connection.name }, email, profile, now: deps.now() });
+      const file = await journaled(
+        journal,
+        email,
+        name,
+        { user_id: step.userId },
+        () => deps.backups.save({ tenant: tenant.domain, connection: { id: observed.connection.id, name: observed.connection.name }, email, profile, now: deps.now() }),
+        (saved) => ({ file: saved }),
+      );
       setBackup(file);
-      journal.write({ email, step: name, phase: 'after', detail: { user_id: step.userId, file } });
       return { step: name, status: 'done', detail: file };
     }
     case 'delete-user': {
-      journal.write({ email, step: name, phase: 'before', detail: { user_id: step.userId } });
-      await tenant.deleteUser(step.userId);
-      journal.write({ email, step: name, phase: 'after', detail: { user_id: step.userId, status: 204 } });
+      await journaled(journal, email, name, { user_id: step.userId }, () => tenant.deleteUser(step.userId), () => ({ status: 204 }));
       return { step: name, status: 'done' };
     }
     case 'delete-connection-user': {
-      journal.write({ email, step: name, phase: 'before', detail: { connection_id: step.connectionId } });
-      try {
-        await tenant.deleteConnectionUser(step.connectionId, step.email);
-      } catch (err) {
-        // A 404 here means the connection is gone, never that the user is: not a success.
-        if (err instanceof TenantApiError && err.status === 404) {
-          throw new TenantApiError(`Delete a Connection User: the connection ${step.connectionName} (${step.connectionId}) does not exist (404)`, 404, err.errorCode, false, { cause: err });
+      const clear = async () => {
+        try {
+          await tenant.deleteConnectionUser(step.connectionId, step.email);
+        } catch (err) {
+          // A 404 here means the connection is gone, never that the user is: not a success.
+          if (err instanceof TenantApiError && err.status === 404) {
+            throw new TenantApiError(`Delete a Connection User: the connection ${step.connectionName} (${step.connectionId}) does not exist (404)`, 404, err.errorCode, false, { cause: err });
+          }
+          throw err;
         }
-        throw err;
-      }
-      journal.write({ email, step: name, phase: 'after', detail: { connection_id: step.connectionId, status: 204 } });
+      };
+      await journaled(journal, email, name, { connection_id: step.connectionId }, clear, () => ({ status: 204 }));
       return { step: name, status: 'done' };
     }
     case 'verify': {

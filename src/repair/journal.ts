@@ -1,5 +1,6 @@
 import { closeSync, fstatSync, fsyncSync, openSync, readdirSync, readFileSync, readSync, writeSync } from 'node:fs';
 import path from 'node:path';
+import { InterruptedError } from '../errors.js';
 import { privateDir } from './files.js';
 
 export interface JournalEntry {
@@ -99,6 +100,36 @@ export class Journal {
     }
     return map;
   }
+}
+
+/** What a failed call's journal entry says; an interrupted one may or may not have taken effect. */
+export function failureText(err: unknown): string {
+  if (err instanceof InterruptedError) return 'interrupted; the request may or may not have taken effect';
+  return err instanceof Error ? err.message : String(err);
+}
+
+/**
+ * Runs one mutating call between its journal entries: 'before', then 'after' (with what `after`
+ * adds from the result) or 'failed', each flushed to disk before the next thing happens.
+ */
+export async function journaled<T>(
+  journal: Journal,
+  email: string,
+  step: string,
+  detail: Record<string, unknown>,
+  call: () => Promise<T> | T,
+  after: (result: T) => Record<string, unknown> = () => ({}),
+): Promise<T> {
+  journal.write({ email, step, phase: 'before', detail });
+  let result: T;
+  try {
+    result = await call();
+  } catch (err) {
+    journal.write({ email, step, phase: 'failed', error: failureText(err) });
+    throw err;
+  }
+  journal.write({ email, step, phase: 'after', detail: { ...detail, ...after(result) } });
+  return result;
 }
 
 /** The journals of a state folder: repair's journal.ndjson and every batch's journal. */

@@ -1,6 +1,6 @@
 import type { ConnectionInfo, TenantApi } from '../tenant/types.js';
 import { importUsers, type ImportOutcome } from './bulk-import.js';
-import type { Journal } from './journal.js';
+import { journaled, type Journal } from './journal.js';
 import type { LegacyExport } from './legacy-export.js';
 import type { Reattempt, StepResult } from './types.js';
 
@@ -30,10 +30,8 @@ export async function reattempt(how: Reattempt, email: string, connection: Conne
     case 'message':
       return { ...none, message: loginMessage(email), step: { step: 'reattempt message', status: 'done', detail: 'message printed, to send to the user' } };
     case 'ticket': {
-      deps.journal.write({ email, step: 'reattempt ticket', phase: 'before', detail: { connection_id: connection.id } });
-      const ticket = await deps.tenant.passwordChangeTicket({ connectionId: connection.id, email });
       // The link resets a password: it goes to the output for the engineer, never into the journal.
-      deps.journal.write({ email, step: 'reattempt ticket', phase: 'after', detail: { connection_id: connection.id, created: true } });
+      const ticket = await journaled(deps.journal, email, 'reattempt ticket', { connection_id: connection.id }, () => deps.tenant.passwordChangeTicket({ connectionId: connection.id, email }), () => ({ created: true }));
       return { ...none, ticket, step: { step: 'reattempt ticket', status: 'done', detail: 'password-change ticket created' } };
     }
     case 'import':

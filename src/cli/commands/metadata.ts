@@ -2,7 +2,7 @@ import path from 'node:path';
 import { ExitCode, UsageError } from '../../errors.js';
 import { resolveConnection } from '../../repair/connection.js';
 import { remainingOn } from '../../repair/execute.js';
-import { Journal } from '../../repair/journal.js';
+import { Journal, journaled } from '../../repair/journal.js';
 import { missingKeys, patchKeys, readBackups, readLegacyMetadata, type MetadataSource } from '../../repair/metadata.js';
 import { TenantApiError } from '../../tenant/errors.js';
 import type { Context } from '../context.js';
@@ -56,15 +56,12 @@ export async function metadata(ctx: Context, args: MetadataArgs): Promise<number
     }
     if (!args.apply) return { email: source.email, outcome: 'planned', user_id: profile.user_id, keys, detail: `would set ${describe(keys)}` };
     // The journal holds which keys, never their values: metadata is personal data.
-    journal.write({ email: source.email, step: `metadata ${args.action}`, phase: 'before', detail: { user_id: profile.user_id, ...keys } });
     try {
-      await tenant.updateMetadata(profile.user_id, patch);
+      await journaled(journal, source.email, `metadata ${args.action}`, { user_id: profile.user_id, ...keys }, () => tenant.updateMetadata(profile.user_id, patch));
     } catch (err) {
-      journal.write({ email: source.email, step: `metadata ${args.action}`, phase: 'failed', error: (err as Error).message });
       if (!(err instanceof TenantApiError)) throw err;
       return { email: source.email, outcome: 'failed', user_id: profile.user_id, keys, detail: err.message };
     }
-    journal.write({ email: source.email, step: `metadata ${args.action}`, phase: 'after', detail: { user_id: profile.user_id, ...keys } });
     return { email: source.email, outcome: 'patched', user_id: profile.user_id, keys, detail: `set ${describe(keys)}` };
   }
 
