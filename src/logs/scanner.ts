@@ -134,6 +134,8 @@ export class JsonScanner {
   /** In Resync: the column a record must start at; -1 while still skipping the current line. */
   private resyncColumn = 0;
   private resyncAtLineStart = false;
+  /** A newline inside a record ended the last chunk's bytes: spaces seen since on its line, else -1. */
+  private pendingColumn = -1;
   /** Last bytes of the previous chunk (a copy), so a marker split across chunks is still seen. */
   private tail: Buffer = Buffer.alloc(0);
   /** Views of the current chunk for the hot loop: bytes, and 16-bit words of its whole ArrayBuffer. */
@@ -151,6 +153,33 @@ export class JsonScanner {
   /** Lines seen so far (the current 1-based line number). */
   get currentLine(): number {
     return this.line;
+  }
+
+  /** Bytes scanned so far. */
+  get offset(): number {
+    return this.consumed;
+  }
+
+  /** Between records at the start of a line, outside any top-level array: where a line-based scan may take over. */
+  get atLineStart(): boolean {
+    return this.mode === Mode.Between && this.recordDepth === 0 && this.lineStart === this.consumed;
+  }
+
+  /** True once every record is known to be one line (given, or learned from the first record). */
+  get lineBased(): boolean {
+    return this.lineDelimited === true;
+  }
+
+  /**
+   * Goes on at the start of a later line, as if the bytes in between were scanned and held no
+   * record: a line-based scan (line-scanner.ts) read them. Only valid where atLineStart holds.
+   * `before` ends with the bytes just before `offset` (a marker split across chunks is looked for there).
+   */
+  resumeAt(line: number, offset: number, before: Buffer): void {
+    this.line = line;
+    this.consumed = offset;
+    this.lineStart = offset;
+    this.tail = Buffer.from(before.subarray(Math.max(0, before.length - 8)));
   }
 
   /**
@@ -176,6 +205,7 @@ export class JsonScanner {
     this.lineDelimited = this.options.lineDelimited ? true : null;
     this.resyncColumn = 0;
     this.resyncAtLineStart = false;
+    this.pendingColumn = -1;
     this.tail = EMPTY;
     this.bytes = EMPTY;
     this.words = NO_WORDS;
@@ -190,6 +220,7 @@ export class JsonScanner {
     this.bytes = new Uint8Array(chunk.buffer, chunk.byteOffset, n);
     this.words = new Uint16Array(chunk.buffer, 0, chunk.buffer.byteLength >> 1);
     this.byteOffset = chunk.byteOffset;
+    if (this.pendingColumn >= 0 && this.mode === Mode.Record) i = this.settlePending(this.bytes, n);
     while (i < n) {
       if (this.mode === Mode.Record) i = this.inside(chunk, i, n);
       else if (this.mode === Mode.Between) i = this.between(chunk, i, n);
@@ -334,10 +365,13 @@ export class JsonScanner {
         this.newline(i);
         // In NDJSON a newline ends any top-level record; inside a top-level array it is only spacing.
         if (this.lineDelimited === true && base === 0) break;
-        if (this.startsNewRecord(chunk, i + 1, n)) {
+        const starts = this.startsNewRecord(chunk, i + 1, n, 0);
+        if (starts === true) {
           this.fail(this.recordLine, 'truncated: the next record starts before it ends', 'here');
           return i + 1;
         }
+        if (starts === null) this.pendingColumn = n - i - 1; // the line goes on in the next chunk: decide there
+
       } else {
         break; // a byte that cannot appear outside a JSON string
       }
@@ -358,12 +392,33 @@ export class JsonScanner {
     return i;
   }
 
-  /** After a newline inside a record: does the new line open a record at or left of this one's column? */
-  private startsNewRecord(chunk: Uint8Array, i: number, n: number): boolean {
+  /**
+   * After a newline inside a record: does the new line open a record at or left of this one's column?
+   * Null when the chunk ends first (only spaces after `column` of them seen): the next chunk decides,
+   * so the answer never depends on where chunks end.
+   */
+  private startsNewRecord(chunk: Uint8Array, i: number, n: number, column: number): boolean | null {
     let j = i;
     while (j < n && isSpace(chunk[j])) j++;
-    // At a chunk end we cannot tell: assume not (the record just continues).
-    return j < n && chunk[j] === 0x7b && j - i <= this.recordColumn;
+    if (j === n) return null;
+    return chunk[j] === 0x7b && column + j - i <= this.recordColumn;
+  }
+
+  /** A chunk that starts after a newline inside a record: settles the look at the new line. Returns where to go on. */
+  private settlePending(chunk: Uint8Array, n: number): number {
+    const starts = this.startsNewRecord(chunk, 0, n, this.pendingColumn);
+    if (starts === null) {
+      this.pendingColumn += n;
+      return n; // only spaces, which the record may hold
+    }
+    this.pendingColumn = -1;
+    if (starts) {
+      this.fail(this.recordLine, 'truncated: the next record starts before it ends', 'here');
+      let j = 0;
+      while (isSpace(chunk[j])) j++;
+      return j;
+    }
+    return 0;
   }
 
   private markerAt(chunk: Buffer, i: number, c: number): boolean {
@@ -421,6 +476,7 @@ export class JsonScanner {
    */
   private fail(line: number, reason: string, resume: 'here' | 'nextLine' | 'column' | 'lineThenColumn'): void {
     this.sink.malformed(line, reason);
+    this.pendingColumn = -1;
     this.inString = false;
     this.escaped = false;
     this.carry = [];

@@ -114,6 +114,17 @@ describe('JsonScanner: record boundaries', () => {
     }
     expect(whole.records).toHaveLength(45);
   });
+
+  it('decides whether a new line starts the next record the same way when a chunk ends at that newline', () => {
+    // A truncated element of a pretty array: the line after it opens the next element.
+    const input = '[\n  {"a": 1,\n  {"b": 2},\n    {"c": 3}\n]\n';
+    const whole = scan(input);
+    expect(whole.malformed).toEqual([{ line: 2, reason: 'truncated: the next record starts before it ends' }]);
+    for (let cut = 1; cut < input.length; cut++) {
+      const sizes = [cut, input.length];
+      expect(scan(input, sizes), `cut after ${JSON.stringify(input.slice(0, cut))}`).toEqual(whole);
+    }
+  });
 });
 
 describe('JsonScanner: malformed records are counted, with their line, and never stop the scan', () => {
