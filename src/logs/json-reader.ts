@@ -1,7 +1,9 @@
 import type { InputReader, InputSummary } from './input-reader.js';
 import { MalformedLog } from './malformed.js';
 import { recordToEvents } from './records.js';
-import { JsonScanner, type ScanSink } from './scanner.js';
+import { lineKernelAvailable } from './line-kernel.js';
+import { LineScanner, type LineSink, type RecordScanner } from './line-scanner.js';
+import { JsonScanner } from './scanner.js';
 import type { LogEvent, LogFormat } from './types.js';
 
 /** How many records are parsed regardless of markers, to learn an input's format. */
@@ -22,13 +24,13 @@ export interface JsonReadOptions {
  * counts everything, parses only what the fast path flags, and learns the input's format from the
  * first records.
  */
-export class JsonRecordReader implements InputReader, ScanSink {
+export class JsonRecordReader implements InputReader, LineSink {
   private records = 0;
   private events = 0;
   private format: LogFormat | null = null;
   private readonly otherFormats = new Set<LogFormat>();
   private readonly malformedLog: MalformedLog;
-  private readonly scanner: JsonScanner;
+  private readonly scanner: RecordScanner;
   private probeParsed = 0;
   private probeKnown = 0;
   private ended = false;
@@ -39,7 +41,8 @@ export class JsonRecordReader implements InputReader, ScanSink {
     private readonly options: JsonReadOptions,
   ) {
     this.malformedLog = new MalformedLog(file);
-    this.scanner = new JsonScanner(this, { maxRecordBytes: options.maxRecordBytes, lineDelimited: options.lineDelimited });
+    const scan = { maxRecordBytes: options.maxRecordBytes, lineDelimited: options.lineDelimited };
+    this.scanner = lineKernelAvailable() ? new LineScanner(this, scan) : new JsonScanner(this, scan);
   }
 
   /**
@@ -109,6 +112,14 @@ export class JsonRecordReader implements InputReader, ScanSink {
       this.events++;
       this.emit(event);
     }
+  }
+
+  plainRecords(count: number): void {
+    if (!this.notALog) this.records += count;
+  }
+
+  wantsEveryRecord(): boolean {
+    return this.parsesAll || (this.options.probe !== false && this.probeParsed < PROBE_RECORDS);
   }
 
   malformed(line: number, reason: string): void {

@@ -1,0 +1,170 @@
+/**
+ * The JSON scanner with a WebAssembly fast path for line-delimited input. The JavaScript scanner
+ * (scanner.ts) owns every rule; this hands it all bytes until it knows each record is one line and
+ * the reader no longer wants every record (the format probe is over). From the next line start, the
+ * kernel (line-kernel.ts) classifies whole lines at memory speed: plain records are only counted,
+ * records with a marker word go to the reader with their bytes, and any other line (damage, escapes,
+ * arrays) goes back to the JavaScript scanner, which reads it exactly as it would have. When that
+ * scanner does not come back to a line start (a top-level array opened), it keeps the input until it
+ * does. So the output is the JavaScript scanner's, record for record and malformed line for line; the
+ * differential tests hold it to that.
+ */
+import { LineKernel } from './line-kernel.js';
+import { JsonScanner, type ScanOptions, type ScanSink } from './scanner.js';
+
+export interface LineSink extends ScanSink {
+  /** Records counted without their bytes: lines with one well-formed object and no marker word. */
+  plainRecords(count: number): void;
+  /** True while every record must come with its bytes (the format probe, an import report parsed whole). */
+  wantsEveryRecord(): boolean;
+}
+
+/** What a reader needs of a scanner, with or without the fast path. */
+export interface RecordScanner {
+  push(chunk: Buffer): void;
+  end(): void;
+  readonly currentLine: number;
+}
+
+export const REGION_BYTES = 4 * 1024 * 1024;
+
+export class LineScanner implements RecordScanner {
+  private readonly slow: JsonScanner;
+  private kernel: LineKernel | null = null;
+  private fast = false;
+  /** Fast mode: bytes of an unfinished line at the region's start, the input offset and line number of region[0]. */
+  private held = 0;
+  private offset = 0;
+  private line = 1;
+  /** The last bytes before region[0], so the JavaScript scanner sees a marker's start across the move. */
+  private before: Buffer = Buffer.alloc(0);
+
+  constructor(
+    private readonly sink: LineSink,
+    private readonly options: ScanOptions,
+    private readonly regionBytes = REGION_BYTES,
+  ) {
+    this.slow = new JsonScanner(sink, options);
+  }
+
+  get currentLine(): number {
+    return this.fast ? this.line : this.slow.currentLine;
+  }
+
+  push(chunk: Buffer): void {
+    let at = 0;
+    while (at < chunk.length) at = this.fast ? this.pushFast(chunk, at) : this.pushSlow(chunk, at);
+  }
+
+  end(): void {
+    if (this.fast) this.leaveFast(0);
+    this.slow.end();
+  }
+
+  private canGoFast(): boolean {
+    return this.slow.lineBased && this.slow.atLineStart && !this.sink.wantsEveryRecord();
+  }
+
+  /** The JavaScript scanner reads; once it is line-based, a line at a time, to hand over at a line start. */
+  private pushSlow(chunk: Buffer, at: number): number {
+    if (this.canGoFast() && this.enterFast()) return at;
+    if (!this.slow.lineBased || this.sink.wantsEveryRecord()) {
+      this.slow.push(at === 0 ? chunk : chunk.subarray(at));
+      return chunk.length;
+    }
+    const nl = chunk.indexOf(0x0a, at);
+    const end = nl === -1 ? chunk.length : nl + 1;
+    this.slow.push(chunk.subarray(at, end));
+    return end;
+  }
+
+  private enterFast(): boolean {
+    this.kernel ??= LineKernel.open(this.regionBytes, this.options.maxRecordBytes);
+    if (!this.kernel) return false;
+    this.fast = true;
+    this.held = 0;
+    this.offset = this.slow.offset;
+    this.line = this.slow.currentLine;
+    this.before = Buffer.alloc(0);
+    return true;
+  }
+
+  private pushFast(chunk: Buffer, at: number): number {
+    const kernel = this.kernel!;
+    const region = kernel.region;
+    const n = Math.min(kernel.capacity - this.held, chunk.length - at);
+    chunk.copy(region, this.held, at, at + n);
+    const filled = this.held + n;
+    const last = region.lastIndexOf(0x0a, filled - 1);
+    if (last === -1) {
+      this.held = filled;
+      // A line longer than the region: the JavaScript scanner reads it (and reports it if oversized).
+      if (filled === kernel.capacity) this.leaveFast(0);
+      return at + n;
+    }
+    const stopped = this.scanLines(last + 1);
+    if (stopped !== null) {
+      // The JavaScript scanner took over inside the region: it reads the rest (copied: the region is reused).
+      const rest = Buffer.from(region.subarray(stopped, filled));
+      this.fast = false;
+      this.push(rest);
+      return at + n;
+    }
+    this.before = Buffer.from(region.subarray(Math.max(0, last + 1 - 8), last + 1));
+    region.copyWithin(0, last + 1, filled);
+    this.held = filled - last - 1;
+    this.offset += last + 1;
+    return at + n;
+  }
+
+  /**
+   * Classifies region[0, to) line by line. Returns null when every line was settled here (this.line
+   * moves on), or the region offset where the JavaScript scanner, now in charge, must go on reading.
+   */
+  private scanLines(to: number): number | null {
+    const kernel = this.kernel!;
+    const region = kernel.region;
+    let from = 0;
+    while (from < to) {
+      const pass = kernel.scan(from, to);
+      for (const entry of pass.entries) {
+        const line = this.line + entry.lineIndex;
+        if (entry.other) {
+          this.slow.resumeAt(line, this.offset + entry.start, this.bytesBefore(entry.start));
+          this.slow.push(region.subarray(entry.start, entry.end));
+          if (!this.canGoFast()) {
+            this.sink.plainRecords(entry.plainBefore);
+            return entry.end;
+          }
+        } else {
+          this.sink.record(region.subarray(entry.start, entry.end), line, false, true);
+          if (this.sink.wantsEveryRecord()) {
+            this.sink.plainRecords(entry.plainBefore);
+            const lineEnd = region.indexOf(0x0a, entry.end) + 1;
+            this.slow.resumeAt(line + 1, this.offset + lineEnd, this.bytesBefore(lineEnd));
+            return lineEnd;
+          }
+        }
+      }
+      this.sink.plainRecords(pass.plain);
+      this.line += pass.lines;
+      from = pass.reached;
+    }
+    return null;
+  }
+
+  private bytesBefore(at: number): Buffer {
+    const region = this.kernel!.region;
+    return at >= 8 ? region.subarray(at - 8, at) : Buffer.concat([this.before, region.subarray(0, at)]);
+  }
+
+  /** Hands the held bytes from `from` (an unfinished line) to the JavaScript scanner, positioned at their start. */
+  private leaveFast(from: number): void {
+    const region = this.kernel!.region;
+    this.fast = false;
+    this.slow.resumeAt(this.line, this.offset + from, this.bytesBefore(from));
+    const held = Buffer.from(region.subarray(from, this.held));
+    this.held = 0;
+    if (held.length > 0) this.slow.push(held);
+  }
+}
