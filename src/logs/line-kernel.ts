@@ -29,6 +29,7 @@ export interface KernelPass {
 
 interface Exports {
   memory: WebAssembly.Memory;
+  init(): void;
   alloc(size: number): number;
   setMaxRecordBytes(n: number): void;
   scan(from: number, to: number, out: number, capacity: number): number;
@@ -102,6 +103,7 @@ export class LineKernel {
       },
     });
     const exports = instance.exports as unknown as Exports;
+    exports.init();
     exports.setMaxRecordBytes(maxRecordBytes);
     return new LineKernel(exports, capacity);
   }

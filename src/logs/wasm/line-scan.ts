@@ -35,12 +35,6 @@ export function alloc(size: usize): usize {
   return heap.alloc(size);
 }
 
-// Bytes allowed outside strings, by nibble: a byte is allowed when LO[low] & HI[high] != 0. Each bit is
-// one high nibble; its low-nibble set lists the allowed bytes in that row of the byte table:
-// 0x0: tab LF CR; 0x2: space " + , - .; 0x3: 0-9 :; 0x4: E; 0x5: [ ]; 0x6: a e f l n; 0x7: r s t u { }.
-const LO_ALLOWED: v128 = i8x16(6, 36, 70, 68, 68, 108, 36, 4, 4, 5, 5, 82, 34, 83, 34, 0);
-const HI_ALLOWED: v128 = i8x16(1, 0, 2, 4, 8, 16, 32, 64, 0, 0, 0, 0, 0, 0, 0, 0);
-
 const PHASE_BEFORE: i32 = 0;
 const PHASE_RECORD: i32 = 1;
 const PHASE_AFTER: i32 = 2;
@@ -86,22 +80,31 @@ const SPACES: v128 = i8x16(0x20, -1, -1, -1, -1, -1, -1, -1, -1, 0x09, 0x0a, -1,
   return i8x16.eq(i8x16.swizzle(SPACES, v128.and(v, i8x16.splat(0x0f))), v);
 }
 
-@inline function allowedOutside(v: v128): v128 {
-  const lo = i8x16.swizzle(LO_ALLOWED, v128.and(v, i8x16.splat(0x0f)));
-  const hi = i8x16.swizzle(HI_ALLOWED, i8x16.shr_u(v, 4));
-  return i8x16.ne(v128.and(lo, hi), i8x16.splat(0));
+/** Bytes of the block that are not a space, tab, CR or newline. */
+function nonSpaces(block: usize): u64 {
+  return ~bits(spaces(v128.load(block)), spaces(v128.load(block, 16)), spaces(v128.load(block, 32)), spaces(v128.load(block, 48)));
 }
 
-/**
- * Fingerprints at each byte, any casing: x-i (exist), p-l (duplicat), f-l (conflict). Each is a letter
- * rare in logs and the one after it; a hit is checked whole by markerAt ("AppleWebKit" costs one).
- */
-@inline function fingerprints(p: usize): v128 {
-  const a = v128.or(v128.load(p), i8x16.splat(0x20));
-  const b = v128.or(v128.load(p, 1), i8x16.splat(0x20));
-  const xi = v128.and(i8x16.eq(a, i8x16.splat(0x78)), i8x16.eq(b, i8x16.splat(0x69)));
-  const pf = v128.or(i8x16.eq(a, i8x16.splat(0x70)), i8x16.eq(a, i8x16.splat(0x66)));
-  return v128.or(xi, v128.and(pf, i8x16.eq(b, i8x16.splat(0x6c))));
+/** The constants of the loop, written once by `init`. */
+const K = memory.data(16 * 11, 16);
+
+export function init(): void {
+  v128.store(K, i8x16.splat(0x22), 0);
+  v128.store(K, i8x16.splat(0x0f), 16);
+  // Bits 0-6, one per high nibble row, allowed outside strings:
+  // 0x0: tab LF CR; 0x2: space " + , - .; 0x3: 0-9 :; 0x4: E; 0x5: [ ]; 0x6: a e f l n; 0x7: r s t u { }.
+  // Bit 7: brackets, rows 0x5 and 0x7 at low nibbles 0xb and 0xd.
+  v128.store(K, i8x16(6, 36, 70, 68, 68, 108, 36, 4, 4, 5, 5, -46, 34, -45, 34, 0), 32);
+  v128.store(K, i8x16(1, 0, 2, 4, 8, -112, 32, -64, 0, 0, 0, 0, 0, 0, 0, 0), 48);
+  v128.store(K, i8x16.splat(0x7f), 64);
+  v128.store(K, i8x16.splat(0x1f), 80);
+  v128.store(K, i8x16.splat(0x5c), 96);
+  v128.store(K, i8x16.splat(0x0a), 112);
+  v128.store(K, i8x16.splat(0x20), 128);
+  // By low nibble: the first letters x (8), p (0), f (6); and the letter that must follow each (i, l, l).
+  // Other nibbles hold 0, which no byte ORed with 0x20 equals.
+  v128.store(K, i8x16(0x70, 0, 0, 0, 0, 0, 0x66, 0, 0x78, 0, 0, 0, 0, 0, 0, 0), 144);
+  v128.store(K, i8x16(0x6c, 0, 0, 0, 0, 0, 0x6c, 0, 0x69, 0, 0, 0, 0, 0, 0, 0), 160);
 }
 
 /** A whole marker word at a fingerprint, any casing, inside [lineStart, end). */
@@ -149,36 +152,102 @@ export function scan(from: usize, to: usize, out: usize, capacity: u32): usize {
   let lineStart = from;
   let recordStart: usize = 0;
   let recordEnd: usize = 0;
-  const quote = i8x16.splat(0x22);
-  const backslash = i8x16.splat(0x5c);
-  const newline = i8x16.splat(0x0a);
-  const space = i8x16.splat(0x20);
-  const control = i8x16.splat(0x20);
+  // Constants live in memory (see init): the optimizer cannot fold them back into the loop, where the
+  // engine would rebuild each one at every use.
+  const quote = v128.load(K, 0);
+  const nibble = v128.load(K, 16);
+  const lowTable = v128.load(K, 32);
+  const highTable = v128.load(K, 48);
+  const x7f = v128.load(K, 64);
+  const x1f = v128.load(K, 80);
+  const backslash = v128.load(K, 96);
+  const x20 = v128.load(K, 128);
+  const firstLetters = v128.load(K, 144);
+  const nextLetters = v128.load(K, 160);
   for (let block = from; block < to; block += 64) {
-    const v0 = v128.load(block);
-    const v1 = v128.load(block, 16);
-    const v2 = v128.load(block, 32);
-    const v3 = v128.load(block, 48);
     const valid: u64 = to - block >= 64 ? ~(<u64>0) : (<u64>1 << (<u64>(to - block))) - 1;
-    const q = bits(i8x16.eq(v0, quote), i8x16.eq(v1, quote), i8x16.eq(v2, quote), i8x16.eq(v3, quote));
-    const nl = bits(i8x16.eq(v0, newline), i8x16.eq(v1, newline), i8x16.eq(v2, newline), i8x16.eq(v3, newline)) & valid;
-    const bs = bits(i8x16.eq(v0, backslash), i8x16.eq(v1, backslash), i8x16.eq(v2, backslash), i8x16.eq(v3, backslash));
-    const ctrl = bits(i8x16.lt_u(v0, control), i8x16.lt_u(v1, control), i8x16.lt_u(v2, control), i8x16.lt_u(v3, control));
-    const allowed = bits(allowedOutside(v0), allowedOutside(v1), allowedOutside(v2), allowedOutside(v3));
-    // Brackets: { } [ ] are 0x7b 0x7d 0x5b 0x5d, so (b | 0x20) is 0x7b or 0x7d exactly for them.
-    const lb = i8x16.splat(0x7b);
-    const rb = i8x16.splat(0x7d);
-    const f0 = v128.or(v0, space);
-    const f1 = v128.or(v1, space);
-    const f2 = v128.or(v2, space);
-    const f3 = v128.or(v3, space);
-    const brackets = bits(
-      v128.or(i8x16.eq(f0, lb), i8x16.eq(f0, rb)),
-      v128.or(i8x16.eq(f1, lb), i8x16.eq(f1, rb)),
-      v128.or(i8x16.eq(f2, lb), i8x16.eq(f2, rb)),
-      v128.or(i8x16.eq(f3, lb), i8x16.eq(f3, rb)),
-    );
-    const fp = bits(fingerprints(block), fingerprints(block + 16), fingerprints(block + 32), fingerprints(block + 48)) & valid;
+    // One 16-byte vector at a time keeps few values live (the engine has 16 vector registers).
+    let rare = i8x16.splat(0);
+    let hits = i8x16.splat(0);
+    let q: u64 = 0;
+    let brackets: u64 = 0;
+    let allowed: u64 = 0;
+    // Per vector: bits 0-6 of the lookup say "allowed outside strings", bit 7 "a bracket". Control
+    // bytes (newlines among them) and backslashes are rare: their masks come only when a block has one.
+    // Marker fingerprints: x-i (exist), p-l (duplicat), f-l (conflict), any casing; the first letter is
+    // looked up by its low nibble (x 8, p 0, f 6), and so is the letter that must follow it.
+    {
+      const v = v128.load(block, 0);
+      const low = v128.and(v, nibble);
+      const c = v128.and(i8x16.swizzle(lowTable, low), i8x16.swizzle(highTable, v128.and(i16x8.shr_u(v, 4), nibble)));
+      q |= <u64>(<u32>i8x16.bitmask(i8x16.eq(v, quote))) << 0;
+      brackets |= <u64>(<u32>i8x16.bitmask(c)) << 0;
+      allowed |= <u64>(<u32>i8x16.bitmask(i8x16.add_sat_u(c, x7f))) << 0;
+      rare = v128.or(rare, v128.or(i8x16.le_u(v, x1f), i8x16.eq(v, backslash)));
+      const first = i8x16.eq(i8x16.swizzle(firstLetters, low), v128.or(v, x20));
+      const next = i8x16.eq(i8x16.swizzle(nextLetters, low), v128.or(v128.load(block, 1), x20));
+      hits = v128.or(hits, v128.and(first, next));
+    }
+    {
+      const v = v128.load(block, 16);
+      const low = v128.and(v, nibble);
+      const c = v128.and(i8x16.swizzle(lowTable, low), i8x16.swizzle(highTable, v128.and(i16x8.shr_u(v, 4), nibble)));
+      q |= <u64>(<u32>i8x16.bitmask(i8x16.eq(v, quote))) << 16;
+      brackets |= <u64>(<u32>i8x16.bitmask(c)) << 16;
+      allowed |= <u64>(<u32>i8x16.bitmask(i8x16.add_sat_u(c, x7f))) << 16;
+      rare = v128.or(rare, v128.or(i8x16.le_u(v, x1f), i8x16.eq(v, backslash)));
+      const first = i8x16.eq(i8x16.swizzle(firstLetters, low), v128.or(v, x20));
+      const next = i8x16.eq(i8x16.swizzle(nextLetters, low), v128.or(v128.load(block, 17), x20));
+      hits = v128.or(hits, v128.and(first, next));
+    }
+    {
+      const v = v128.load(block, 32);
+      const low = v128.and(v, nibble);
+      const c = v128.and(i8x16.swizzle(lowTable, low), i8x16.swizzle(highTable, v128.and(i16x8.shr_u(v, 4), nibble)));
+      q |= <u64>(<u32>i8x16.bitmask(i8x16.eq(v, quote))) << 32;
+      brackets |= <u64>(<u32>i8x16.bitmask(c)) << 32;
+      allowed |= <u64>(<u32>i8x16.bitmask(i8x16.add_sat_u(c, x7f))) << 32;
+      rare = v128.or(rare, v128.or(i8x16.le_u(v, x1f), i8x16.eq(v, backslash)));
+      const first = i8x16.eq(i8x16.swizzle(firstLetters, low), v128.or(v, x20));
+      const next = i8x16.eq(i8x16.swizzle(nextLetters, low), v128.or(v128.load(block, 33), x20));
+      hits = v128.or(hits, v128.and(first, next));
+    }
+    {
+      const v = v128.load(block, 48);
+      const low = v128.and(v, nibble);
+      const c = v128.and(i8x16.swizzle(lowTable, low), i8x16.swizzle(highTable, v128.and(i16x8.shr_u(v, 4), nibble)));
+      q |= <u64>(<u32>i8x16.bitmask(i8x16.eq(v, quote))) << 48;
+      brackets |= <u64>(<u32>i8x16.bitmask(c)) << 48;
+      allowed |= <u64>(<u32>i8x16.bitmask(i8x16.add_sat_u(c, x7f))) << 48;
+      rare = v128.or(rare, v128.or(i8x16.le_u(v, x1f), i8x16.eq(v, backslash)));
+      const first = i8x16.eq(i8x16.swizzle(firstLetters, low), v128.or(v, x20));
+      const next = i8x16.eq(i8x16.swizzle(nextLetters, low), v128.or(v128.load(block, 49), x20));
+      hits = v128.or(hits, v128.and(first, next));
+    }
+    let nl: u64 = 0;
+    let bs: u64 = 0;
+    let ctrl: u64 = 0;
+    if (v128.any_true(rare)) {
+      const newline = v128.load(K, 112);
+      for (let j: u64 = 0; j < 64; j += 16) {
+        const v = v128.load(block + <usize>j);
+        nl |= <u64>(<u32>i8x16.bitmask(i8x16.eq(v, newline))) << j;
+        bs |= <u64>(<u32>i8x16.bitmask(i8x16.eq(v, backslash))) << j;
+        ctrl |= <u64>(<u32>i8x16.bitmask(i8x16.le_u(v, x1f))) << j;
+      }
+      nl &= valid;
+    }
+    let fp: u64 = 0;
+    if (v128.any_true(hits)) {
+      for (let j: u64 = 0; j < 64; j += 16) {
+        const v = v128.load(block + <usize>j);
+        const low = v128.and(v, nibble);
+        const first = i8x16.eq(i8x16.swizzle(firstLetters, low), v128.or(v, x20));
+        const next = i8x16.eq(i8x16.swizzle(nextLetters, low), v128.or(v128.load(block + <usize>j, 1), x20));
+        fp |= <u64>(<u32>i8x16.bitmask(v128.and(first, next))) << j;
+      }
+      fp &= valid;
+    }
 
     let inString = prefixXor(q) ^ carry;
     // A newline inside a string damages its line; the next line starts outside any string.
@@ -201,7 +270,7 @@ export function scan(from: usize, to: usize, out: usize, capacity: u32): usize {
     let nonws: u64 = 0;
     let haveNonws = false;
     if (phase !== PHASE_RECORD) {
-      nonws = ~bits(spaces(v0), spaces(v1), spaces(v2), spaces(v3)) & valid;
+      nonws = nonSpaces(block) & valid;
       haveNonws = true;
     }
     // Between records only spaces may come: check up to the next bracket (before) or newline (after).
@@ -240,7 +309,7 @@ export function scan(from: usize, to: usize, out: usize, capacity: u32): usize {
           return lineStart;
         }
         if (!haveNonws) {
-          nonws = ~bits(spaces(v0), spaces(v1), spaces(v2), spaces(v3)) & valid;
+          nonws = nonSpaces(block) & valid;
           haveNonws = true;
         }
         const rest = above(i);
@@ -273,7 +342,7 @@ export function scan(from: usize, to: usize, out: usize, capacity: u32): usize {
               phase = PHASE_AFTER;
               recordEnd = pos + 1;
               if (!haveNonws) {
-                nonws = ~bits(spaces(v0), spaces(v1), spaces(v2), spaces(v3)) & valid;
+                nonws = nonSpaces(block) & valid;
                 haveNonws = true;
               }
               const rest = above(i);
