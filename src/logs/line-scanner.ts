@@ -9,7 +9,7 @@
  * does. So the output is the JavaScript scanner's, record for record and malformed line for line; the
  * differential tests hold it to that.
  */
-import { LineKernel } from './line-kernel.js';
+import { openLineKernel, type KernelKind, type LineKernel } from './line-kernel.js';
 import { JsonScanner, type ScanOptions, type ScanSink } from './scanner.js';
 
 export interface LineSink extends ScanSink {
@@ -43,6 +43,8 @@ export class LineScanner implements RecordScanner {
     private readonly sink: LineSink,
     private readonly options: ScanOptions,
     private readonly regionBytes = REGION_BYTES,
+    /** Which kernel (tests run each); the fastest available by default. */
+    private readonly kind?: KernelKind,
   ) {
     this.slow = new JsonScanner(sink, options);
   }
@@ -79,7 +81,7 @@ export class LineScanner implements RecordScanner {
   }
 
   private enterFast(): boolean {
-    this.kernel ??= LineKernel.open(this.regionBytes, this.options.maxRecordBytes);
+    this.kernel ??= openLineKernel(this.regionBytes, this.options.maxRecordBytes, this.kind);
     if (!this.kernel) return false;
     this.fast = true;
     this.held = 0;

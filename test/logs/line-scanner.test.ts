@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { lineKernelAvailable } from '../../src/logs/line-kernel.js';
+import { availableKernels, type KernelKind } from '../../src/logs/line-kernel.js';
 import { LineScanner, type LineSink } from '../../src/logs/line-scanner.js';
 import { JsonScanner } from '../../src/logs/scanner.js';
 
@@ -58,6 +58,7 @@ function withKernel(
   maxRecordBytes: number,
   lineDelimited: boolean | undefined,
   regionBytes: number,
+  kind: KernelKind,
   everyFirst = 0,
 ): Seen {
   const seen: Seen = { records: [], plain: 0, malformed: [], line: 0 };
@@ -68,7 +69,7 @@ function withKernel(
     // Like the reader's format probe: the first records come with their bytes.
     wantsEveryRecord: () => seen.records.length < everyFirst,
   };
-  const scanner = new LineScanner(sink, { maxRecordBytes, lineDelimited }, regionBytes);
+  const scanner = new LineScanner(sink, { maxRecordBytes, lineDelimited }, regionBytes, kind);
   feed((b) => scanner.push(b), buf, chunks);
   scanner.end();
   seen.line = scanner.currentLine;
@@ -170,10 +171,15 @@ function input(seed: number, lines: number): Buffer {
   return Buffer.from(out.join(''), 'latin1');
 }
 
-describe('LineScanner: the WebAssembly fast path', () => {
-  it('is built and runs here (the other tests would otherwise test the JavaScript scanner against itself)', () => {
-    expect(lineKernelAvailable()).toBe(true);
+describe('line kernels', () => {
+  it('both are built and run here (the tests below would otherwise test the JavaScript scanner against itself)', () => {
+    // The native one is x86-64 with AVX2 (where CI runs); the WebAssembly one runs anywhere.
+    const expected: KernelKind[] = process.arch === 'x64' && process.platform === 'linux' ? ['native', 'wasm'] : ['wasm'];
+    expect(availableKernels()).toEqual(expected);
   });
+});
+
+describe.each(availableKernels())('LineScanner with the %s kernel', (kind) => {
 
   it('reads random damaged line-delimited input exactly as the JavaScript scanner, whatever the chunking and region size', () => {
     let plainSeen = 0;
@@ -185,7 +191,7 @@ describe('LineScanner: the WebAssembly fast path', () => {
       const region = [256, 1000, 4096, 1 << 20][seed % 4]!;
       for (const lineDelimited of [true, undefined]) {
         const js = withJs(buf, chunks, maxRecordBytes, lineDelimited);
-        const fast = withKernel(buf, chunks, maxRecordBytes, lineDelimited, region, seed % 5 === 0 ? 5 : 0);
+        const fast = withKernel(buf, chunks, maxRecordBytes, lineDelimited, region, kind, seed % 5 === 0 ? 5 : 0);
         expectSame(js, fast, `seed ${seed}, region ${region}, chunks ${JSON.stringify(chunks)}, lineDelimited ${lineDelimited}`);
         plainSeen += fast.plain;
       }
@@ -204,7 +210,7 @@ describe('LineScanner: the WebAssembly fast path', () => {
     }
     const buf = Buffer.concat(lines);
     const js = withJs(buf, null, 4 * 1024 * 1024, true);
-    const fast = withKernel(buf, null, 4 * 1024 * 1024, true, 1 << 20);
+    const fast = withKernel(buf, null, 4 * 1024 * 1024, true, 1 << 20, kind);
     expectSame(js, fast, 'byte sweep');
     expect(fast.plain).toBeGreaterThan(0);
   });
@@ -214,7 +220,7 @@ describe('LineScanner: the WebAssembly fast path', () => {
       const lines: string[] = [];
       for (let pad = 0; pad < 70; pad++) lines.push(`{"d":"${'z'.repeat(pad)}${[...word].map((c, i) => ((pad + i) % 3 === 0 ? c.toUpperCase() : c)).join('')}"}`);
       const buf = Buffer.from(lines.join('\n') + '\n');
-      const fast = withKernel(buf, null, 4 * 1024 * 1024, true, 1 << 20);
+      const fast = withKernel(buf, null, 4 * 1024 * 1024, true, 1 << 20, kind);
       expect(fast.records.filter((r) => r.candidate)).toHaveLength(70);
       expect(fast.plain).toBe(0);
     }
@@ -222,7 +228,7 @@ describe('LineScanner: the WebAssembly fast path', () => {
 
   it('counts a near miss as plain: no record is parsed without a marker', () => {
     const buf = Buffer.from(['{"d":"exis t"}', '{"d":"duplica"}', '{"d":"conflic","ua":"AppleWebKit Mac OS X xi pl fl"}', '{"d":"exis","e":"t"}'].join('\n') + '\n');
-    const fast = withKernel(buf, null, 4 * 1024 * 1024, true, 1 << 20);
+    const fast = withKernel(buf, null, 4 * 1024 * 1024, true, 1 << 20, kind);
     expect(fast.records).toEqual([]);
     expect(fast.plain).toBe(4);
   });
