@@ -66,6 +66,16 @@ export class JsonRecordReader implements InputReader, LineSink {
     this.scanner.push(chunk);
   }
 
+  /** Memory the next bytes may be read into directly (see LineScanner.writable), or null. */
+  writable(): Buffer | null {
+    return this.scanner instanceof LineScanner ? this.scanner.writable() : null;
+  }
+
+  /** n bytes were read into `writable()`. */
+  pushWritten(n: number): void {
+    (this.scanner as LineScanner).pushWritten(n);
+  }
+
   end(failure?: string): void {
     this.scanner.end();
     this.ended = true; // lets a short input finish its probe

@@ -93,16 +93,36 @@ export class LineScanner implements RecordScanner {
 
   private pushFast(chunk: Buffer, at: number): number {
     const kernel = this.kernel!;
-    const region = kernel.region;
     const n = Math.min(kernel.capacity - this.held, chunk.length - at);
-    chunk.copy(region, this.held, at, at + n);
+    chunk.copy(kernel.region, this.held, at, at + n);
+    this.filled(n);
+    return at + n;
+  }
+
+  /**
+   * Where the next bytes may be read to directly (no copy), or null: the free end of the kernel's
+   * region while the kernel reads. Fill some of it, then call `pushWritten` with how many bytes.
+   */
+  writable(): Buffer | null {
+    if (!this.fast) return null;
+    const kernel = this.kernel!;
+    return kernel.region.subarray(this.held);
+  }
+
+  pushWritten(n: number): void {
+    if (n > 0) this.filled(n);
+  }
+
+  /** n more bytes are in the region after the held ones: classify the whole lines, keep the rest. */
+  private filled(n: number): void {
+    const region = this.kernel!.region;
     const filled = this.held + n;
     const last = region.lastIndexOf(0x0a, filled - 1);
     if (last === -1) {
       this.held = filled;
       // A line longer than the region: the JavaScript scanner reads it (and reports it if oversized).
-      if (filled === kernel.capacity) this.leaveFast(0);
-      return at + n;
+      if (filled === this.kernel!.capacity) this.leaveFast(0);
+      return;
     }
     const stopped = this.scanLines(last + 1);
     if (stopped !== null) {
@@ -110,13 +130,12 @@ export class LineScanner implements RecordScanner {
       const rest = Buffer.from(region.subarray(stopped, filled));
       this.fast = false;
       this.push(rest);
-      return at + n;
+      return;
     }
     this.before = Buffer.from(region.subarray(Math.max(0, last + 1 - 8), last + 1));
     region.copyWithin(0, last + 1, filled);
     this.held = filled - last - 1;
     this.offset += last + 1;
-    return at + n;
   }
 
   /**

@@ -1,28 +1,35 @@
-import { closeSync, existsSync, openSync, readSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { closeSync, openSync, readSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { DateTime } from 'luxon';
 import { InterruptedError } from '../errors.js';
 import type { InputSummary } from './input-reader.js';
 import { describeIoError, type Source } from './inputs.js';
 import { MALFORMED_SAMPLE_LIMIT } from './malformed.js';
-import type { RangeJob, WorkerMessage } from './scan-protocol.js';
+import { RangeScan } from './range-scan.js';
+import type { JobMessage, RangeJob, WorkerMessage } from './scan-protocol.js';
 import { DEFAULT_MAX_RECORD_BYTES } from './scanner.js';
 import { bomLength, isGzip, looksBinary } from './sniff.js';
 import { inputResult, type InputResult } from './stats.js';
+import { scanWorkerUrl, takeWarmWorker } from './warm-workers.js';
+
+export { scanWorkerUrl };
 import type { LogEvent, LogFormat, MalformedRecord, SourceRef } from './types.js';
 
 /**
- * The parallel fast path: a large NDJSON file is cut at newlines into one range per worker thread.
- * Events stream back as they are found (memory stays flat whatever the input). A worker knows lines
- * only relative to its range, so events carry a source whose `line` is resolved once the ranges
+ * The parallel fast path: a large NDJSON file is cut at newlines into one range per thread. The
+ * main thread reads the first range itself (it has everything loaded already), worker threads the
+ * others. Events stream back as they are found (memory stays flat whatever the input). A worker knows
+ * lines only relative to its range, so events carry a source whose `line` is resolved once the ranges
  * before it have counted theirs: consumers read it at the end (the diagnosis report), not while
  * events stream in (see SourceRef).
  */
 export interface ParallelPlan {
   workerUrl: URL;
+  /** Threads, the main thread included. */
   workers: number;
   minBytes: number;
+  /** Extra bytes for the main thread's range: what it reads while a worker thread starts. */
+  headStart?: number;
 }
 
 /** What a parallel read takes from the read's options. */
@@ -33,27 +40,21 @@ export interface ParallelRead {
 }
 
 /**
- * The compiled scan worker beside this module, or null when it is not there: running from the
- * TypeScript sources (vitest), where only the serial reader works.
- */
-export function scanWorkerUrl(): URL | null {
-  const url = new URL('./scan-worker.js', import.meta.url);
-  return existsSync(fileURLToPath(url)) ? url : null;
-}
-
-/**
  * A plan that splits line-delimited files of at least `minBytes` across `workers` threads, or null
  * (read serially) when the compiled worker is not available. The caller chooses only the policy.
  */
-export function parallelPlan(policy: { workers: number; minBytes: number }): ParallelPlan | null {
+export function parallelPlan(policy: { workers: number; minBytes: number; headStart?: number }): ParallelPlan | null {
   const workerUrl = scanWorkerUrl();
-  return workerUrl ? { workerUrl, workers: policy.workers, minBytes: policy.minBytes } : null;
+  if (!workerUrl) return null;
+  const plan: ParallelPlan = { workerUrl, workers: policy.workers, minBytes: policy.minBytes };
+  if (policy.headStart) plan.headStart = policy.headStart;
+  return plan;
 }
 
 const HEAD_BYTES = 64 * 1024;
 
 /** Newline-aligned byte ranges, or null when the file is not line-delimited JSON (or is gzip, or binary). */
-export function splitLineDelimited(path: string, size: number, workers: number): Array<[number, number]> | null {
+export function splitLineDelimited(path: string, size: number, workers: number, headStart = 0): Array<[number, number]> | null {
   let fd: number;
   try {
     fd = openSync(path, 'r');
@@ -76,8 +77,10 @@ export function splitLineDelimited(path: string, size: number, workers: number):
     }
     const cuts = [0];
     const probe = Buffer.alloc(HEAD_BYTES);
+    // Equal shares of what is left once the first range has its head start.
+    const first = Math.min(size, headStart);
     for (let k = 1; k < workers; k++) {
-      let at = Math.max(Math.floor((size * k) / workers), cuts[cuts.length - 1]!);
+      let at = Math.max(first + Math.floor(((size - first) * k) / workers), cuts[cuts.length - 1]!);
       for (;;) {
         const n = readSync(fd, probe, 0, probe.length, at);
         if (n === 0) {
@@ -130,43 +133,60 @@ export async function readParallel(
   const cleanups: Array<() => void> = [];
   const io = { gzip: false, bytes: source.size! };
   try {
-    await Promise.all(
-      ranges.map(([start, end], k) => {
-        const job: RangeJob = { path: source.path!, name: source.name, start, end, probe: k === 0, maxRecordBytes: read.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES };
-        if (read.format) job.forced = read.format;
-        return new Promise<void>((resolve, reject) => {
-          const worker = new Worker(plan.workerUrl, { workerData: job });
-          workers.push(worker);
-          // Ctrl+C: reject now rather than wait for the exit event (a worker still starting may never send one).
-          const onAbort = () => reject(new InterruptedError());
-          read.signal?.addEventListener('abort', onAbort, { once: true });
-          cleanups.push(() => read.signal?.removeEventListener('abort', onAbort));
-          worker.on('message', (message: WorkerMessage) => {
-            if (message.kind === 'events') {
-              for (const wire of message.events) {
-                onEvent({ ...wire, time: wire.time === null ? null : DateTime.fromMillis(wire.time, { zone: 'utc' }), source: sourceIn(k, wire.source.file, wire.source.line) });
-              }
-            } else if (message.kind === 'progress') {
-              progress(message.bytes);
-            } else if (message.kind === 'failed') {
-              reject(Object.assign(new Error(message.message), { code: message.code }));
-            } else {
-              lines[k] = message.summary.line - 1;
-              for (let j = 1; j < ranges.length; j++) {
-                if (offsets[j] === null && offsets[j - 1] !== null && lines[j - 1] !== null) offsets[j] = offsets[j - 1]! + lines[j - 1]!;
-              }
-              const samples = message.summary.malformedSamples.map((m) => ({ reason: m.reason, source: sourceIn(k, m.source.file, m.source.line) }));
-              summaries[k] = { ...message.summary, malformedSamples: samples };
-              resolve();
+    const jobs = ranges.map(([start, end], k) => {
+      const job: RangeJob = { path: source.path!, name: source.name, start, end, probe: k === 0, maxRecordBytes: read.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES };
+      if (read.format) job.forced = read.format;
+      return job;
+    });
+    const finished = (k: number, summary: InputSummary) => {
+      lines[k] = summary.line - 1;
+      for (let j = 1; j < ranges.length; j++) {
+        if (offsets[j] === null && offsets[j - 1] !== null && lines[j - 1] !== null) offsets[j] = offsets[j - 1]! + lines[j - 1]!;
+      }
+      const samples = summary.malformedSamples.map((m) => ({ reason: m.reason, source: sourceIn(k, m.source.file, m.source.line) }));
+      summaries[k] = { ...summary, malformedSamples: samples };
+    };
+    let halted = false;
+    // Workers first, so they start while the main thread reads the first range.
+    const remote = jobs.slice(1).map((job, j) => {
+      const k = j + 1;
+      return new Promise<void>((resolve, reject) => {
+        const warm = takeWarmWorker();
+        const worker = warm ?? new Worker(plan.workerUrl, { workerData: job });
+        if (warm) warm.postMessage({ kind: 'job', job } satisfies JobMessage);
+        workers.push(worker);
+        // Ctrl+C: reject now rather than wait for the exit event (a worker still starting may never send one).
+        const onAbort = () => reject(new InterruptedError());
+        read.signal?.addEventListener('abort', onAbort, { once: true });
+        cleanups.push(() => read.signal?.removeEventListener('abort', onAbort));
+        worker.on('message', (message: WorkerMessage) => {
+          if (message.kind === 'events') {
+            for (const wire of message.events) {
+              onEvent({ ...wire, time: wire.time === null ? null : DateTime.fromMillis(wire.time, { zone: 'utc' }), source: sourceIn(k, wire.source.file, wire.source.line) });
             }
-          });
-          worker.once('error', reject);
-          worker.once('exit', (code) => {
-            if (code !== 0) reject(new Error(`log scan worker exited with code ${code}`));
-          });
+          } else if (message.kind === 'progress') {
+            progress(message.bytes);
+          } else if (message.kind === 'failed') {
+            reject(Object.assign(new Error(message.message), { code: message.code }));
+          } else {
+            finished(k, message.summary);
+            resolve();
+          }
         });
-      }),
-    );
+        worker.once('error', reject);
+        worker.once('exit', (code) => {
+          if (code !== 0) reject(new Error(`log scan worker exited with code ${code}`));
+        });
+      }).catch((err: unknown) => {
+        halted = true; // the main thread's range stops too
+        throw err;
+      });
+    });
+    const local = scanHere(jobs[0]!, onEvent, progress, () => halted || read.signal?.aborted === true).then((summary) => {
+      if (summary) finished(0, summary);
+      else if (read.signal?.aborted) throw new InterruptedError();
+    });
+    await Promise.all([local, ...remote]);
   } catch (err) {
     if (err instanceof InterruptedError) throw err;
     // A read failure (the file vanished, permissions changed) rejects this input; anything else is a bug.
@@ -180,6 +200,25 @@ export async function readParallel(
   }
   const result = inputResult(source, io, joinRanges(summaries));
   return { input: result.input, samples: result.samples.slice(0, MALFORMED_SAMPLE_LIMIT) };
+}
+
+/**
+ * The main thread's range: read a chunk at a time, letting worker messages, the progress bar and
+ * Ctrl+C in between chunks. Null when stopped (interrupted, or a worker failed).
+ */
+async function scanHere(job: RangeJob, onEvent: (event: LogEvent) => void, progress: (bytes: number) => void, stop: () => boolean): Promise<InputSummary | null> {
+  const scan = new RangeScan(job, onEvent);
+  try {
+    for (;;) {
+      if (stop()) return null;
+      const n = scan.step();
+      if (n === 0) return scan.finish();
+      progress(n);
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+  } finally {
+    scan.close();
+  }
 }
 
 /** The whole file's summary from its ranges' (those that finished): the head range decides the format. */

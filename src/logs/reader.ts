@@ -66,7 +66,7 @@ async function readOne(
 ): Promise<InputResult> {
   const plan = options.parallel;
   if (plan && plan.workers > 1 && source.path && (source.size ?? 0) >= plan.minBytes && options.format !== 'text') {
-    const ranges = splitLineDelimited(source.path, source.size!, plan.workers);
+    const ranges = splitLineDelimited(source.path, source.size!, plan.workers, plan.headStart);
     if (ranges) return readParallel(source, ranges, options, plan, onEvent, progress);
   }
   let opened: OpenedSource;

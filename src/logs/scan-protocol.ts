@@ -17,6 +17,12 @@ export interface RangeJob {
   maxRecordBytes: number;
 }
 
+/** To a warm worker (started without workerData, see warm-workers.ts): its job. */
+export interface JobMessage {
+  kind: 'job';
+  job: RangeJob;
+}
+
 /** A LogEvent made structured-clone safe (luxon DateTime -> epoch ms). */
 export type WireEvent = Omit<LogEvent, 'time'> & { time: number | null };
 
