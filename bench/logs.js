@@ -1,9 +1,11 @@
 #!/usr/bin/env node
 // Log-scan benchmark: `npm run bench:logs -- [MB ...] [--runs N]` (default 200 MB, 3 runs each).
 // Generates a log-stream JSON-lines file with planted stuck users, runs `unstick diagnose --json` as
-// installed (`node bin/unstick.js`, start-up included; npx adds its own ~0.6 s), the grep pipeline an
-// engineer reaches for and the jq pipeline that reads every line, checks the users found, and prints
-// the best of N runs for each, both ratios and the CLI's peak RSS. Build first (`npm run build`).
+// installed (`node bin/unstick.js`, start-up included; npx adds its own ~0.6 s) with the fastest line
+// kernel here and again with each slower one (UNSTICK_SCAN=wasm, =js), `cat` (the cost of reading),
+// the grep pipeline an engineer reaches for and the jq pipeline that reads every line; checks that
+// every run finds the same users, and prints the best of N runs for each, the ratios and the CLI's
+// peak RSS. Build first (`npm run build`).
 import { spawn, spawnSync } from 'node:child_process';
 import { loadavg } from 'node:os';
 import { createWriteStream, existsSync, mkdirSync, statSync } from 'node:fs';
@@ -82,12 +84,12 @@ async function generate(mb) {
 }
 
 /** Runs a command, timing it and collecting stdout; `rssOf` asks GNU time for the child's peak RSS. */
-function timed(cmd, cmdArgs, { rss = false } = {}) {
+function timed(cmd, cmdArgs, { rss = false, env = {} } = {}) {
   return new Promise((resolve, reject) => {
     const useTime = rss && existsSync('/usr/bin/time');
     const [bin, argv] = useTime ? ['/usr/bin/time', ['-f', '%M', cmd, ...cmdArgs]] : [cmd, cmdArgs];
     const started = process.hrtime.bigint();
-    const child = spawn(bin, argv, { cwd: root, env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(bin, argv, { cwd: root, env: { ...process.env, NO_COLOR: '1', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     const out = [];
     let err = '';
     child.stdout.on('data', (d) => out.push(d));
@@ -115,48 +117,59 @@ async function bench(mb) {
   const load = loadavg()[0];
 
   const cli = [path.join(root, 'bin/unstick.js'), 'diagnose', file, '--json'];
-  const ours = [];
-  let ourUsers = null;
+  const findings = (r) => JSON.parse(r.stdout).findings.map((f) => f.email).sort();
+  // Each kind of run once per round, so a machine that slows down mid-run slows them all alike.
+  const times = { native: [], wasm: [], js: [], grep: [], cat: [] };
+  const found = {};
+  let grepUsers = null;
   for (let k = 0; k < runs; k++) {
-    const r = await timed(process.execPath, cli);
-    ours.push(r.seconds);
-    ourUsers = JSON.parse(r.stdout).findings.map((f) => f.email).sort();
+    for (const kernel of ['native', 'wasm', 'js']) {
+      const r = await timed(process.execPath, cli, { env: { UNSTICK_SCAN: kernel === 'native' ? '' : kernel } });
+      times[kernel].push(r.seconds);
+      found[kernel] = findings(r);
+    }
+    if (jqVersion) {
+      const g = await timed('sh', ['-c', GREP_PIPELINE(file)]);
+      times.grep.push(g.seconds);
+      grepUsers = users(g.stdout);
+    }
+    times.cat.push((await timed('sh', ['-c', `cat '${file}' > /dev/null`])).seconds);
   }
   // Peak RSS of the CLI process (GNU time), in a run of its own.
   const rss = await timed(process.execPath, cli, { rss: true });
+  const ourUsers = found.native;
 
   let jq = null;
   let jqUsers = null;
-  let grep = null;
-  let grepUsers = null;
   if (jqVersion) {
     const jqTimes = [];
-    const grepTimes = [];
-    for (let k = 0; k < runs; k++) {
-      const g = await timed('sh', ['-c', GREP_PIPELINE(file)]);
-      grepTimes.push(g.seconds);
-      grepUsers = users(g.stdout);
+    for (let k = 0; k < Math.min(runs, 2); k++) {
       const r = await timed('jq', ['-r', JQ_FILTER, file]);
       jqTimes.push(r.seconds);
       jqUsers = users(r.stdout);
     }
     jq = best(jqTimes);
-    grep = best(grepTimes);
   }
 
   const planted = ourUsers.length;
-  const t = best(ours);
+  const t = best(times.native);
+  const grep = jqVersion ? best(times.grep) : null;
   const rate = (s) => `${fmt(s, 2).padStart(6)} s   ${fmt(size / 1e6 / s).padStart(5)} MB/s`;
-  console.log(`\n${fmt(size / 1e6)} MB log-stream JSON lines (${path.relative(root, file)}), best of ${runs} runs, load ${fmt(load, 2)}`);
-  console.log(`  unstick diagnose --json (bin)  ${rate(t)}   ${planted} users`);
+  console.log(`\n${fmt(size / 1e6)} MB log-stream JSON lines (${path.relative(root, file)}), best of ${runs} runs (jq: ${Math.min(runs, 2)}), load ${fmt(load, 2)}`);
+  console.log(`  cat > /dev/null (reading alone)  ${rate(best(times.cat))}`);
+  console.log(`  unstick diagnose --json (bin)    ${rate(t)}   ${planted} users   (fastest line kernel here)`);
+  console.log(`    UNSTICK_SCAN=wasm              ${rate(best(times.wasm))}   ${found.wasm.length} users`);
+  console.log(`    UNSTICK_SCAN=js                ${rate(best(times.js))}   ${found.js.length} users`);
+  const kernelsAgree = JSON.stringify(found.wasm) === JSON.stringify(ourUsers) && JSON.stringify(found.js) === JSON.stringify(ourUsers);
+  if (!kernelsAgree) process.exitCode = 1;
   if (jq !== null) {
     const same = JSON.stringify(jqUsers) === JSON.stringify(ourUsers);
     const grepMissed = ourUsers.filter((u) => !grepUsers.includes(u)).length;
     const grepExtra = grepUsers.filter((u) => !ourUsers.includes(u)).length;
-    console.log(`  grep -iF | jq | sort -u        ${rate(grep)}   ${grepUsers.length} users (${grepMissed} missed${grepExtra ? `, ${grepExtra} unknown to unstick` : ''})`);
-    console.log(`  ${jqVersion.padEnd(29)}  ${rate(jq)}   ${jqUsers.length} users`);
-    console.log(`  same users as jq: ${same ? 'yes' : 'NO'}`);
-    console.log(`  ratio: ${fmt(jq / t, 1)}x jq, ${fmt(grep / t, 2)}x the grep pipeline (target >= 1.00x)`);
+    console.log(`  grep -iF | jq | sort -u          ${rate(grep)}   ${grepUsers.length} users (${grepMissed} missed${grepExtra ? `, ${grepExtra} unknown to unstick` : ''})`);
+    console.log(`  ${jqVersion.padEnd(31)}  ${rate(jq)}   ${jqUsers.length} users`);
+    console.log(`  same users: jq ${same ? 'yes' : 'NO'}, every kernel ${kernelsAgree ? 'yes' : 'NO'}`);
+    console.log(`  ratio: ${fmt(jq / t, 1)}x jq, ${fmt(grep / t, 2)}x the grep pipeline (target >= 1.00x); ${fmt(best(times.cat) / t, 2)}x cat (stretch 0.50x)`);
     if (!same || grepExtra > 0) process.exitCode = 1;
   } else {
     console.log('  jq not found: install it (apt-get install jq) to compare');
