@@ -1,9 +1,8 @@
 import type { Readable, Writable } from 'node:stream';
-import { Chalk, type ChalkInstance } from 'chalk';
+import type { ChalkInstance } from 'chalk';
 import { InterruptedError } from '../errors.js';
 import type { TenantApi } from '../tenant/types.js';
-import { createPrompter, type Prompter } from './prompt.js';
-import { tenantFactory } from './tenant.js';
+import type { Prompter, PromptStreams } from './prompt.js';
 
 /**
  * Everything a command touches in the outside world. Commands are `(ctx, args) => Promise<number>`;
@@ -59,10 +58,7 @@ export function createContext(overrides: ContextOverrides = {}): Context {
   const flag = overrides.noColor ? false : undefined;
   const cwd = overrides.cwd ?? process.cwd();
   const sleep = overrides.sleep ?? abortableSleep(signal);
-  const color = overrides.color ?? {
-    out: new Chalk({ level: colorEnabled(stdout, env, flag) ? 1 : 0 }),
-    err: new Chalk({ level: colorEnabled(stderr, env, flag) ? 1 : 0 }),
-  };
+  const color = overrides.color ?? lazyColors(colorEnabled(stdout, env, flag), colorEnabled(stderr, env, flag));
   return {
     stdin,
     stdout,
@@ -75,9 +71,51 @@ export function createContext(overrides: ContextOverrides = {}): Context {
     sleep,
     signal,
     canPrompt: overrides.canPrompt ?? (stdin.isTTY === true && stderr.isTTY === true),
-    prompt: overrides.prompt ?? createPrompter({ input: stdin, output: stderr, signal, color: color.err }),
-    tenant: overrides.tenant ?? tenantFactory({ env, cwd, signal, sleep, stderr, debug: overrides.debug ?? false }),
+    prompt: overrides.prompt ?? lazyPrompter(() => ({ input: stdin, output: stderr, signal, color: color.err })),
+    tenant: overrides.tenant ?? lazyTenant({ env, cwd, signal, sleep, stderr, debug: overrides.debug ?? false }),
   };
+}
+
+/*
+ * Start-up time counts in every run: what most runs never use is loaded on first use. A --json
+ * report or a pipe prints nothing in color, diagnose of files asks nothing and calls no tenant.
+ */
+
+/**
+ * The two chalk instances, made on first use. chalk is an ES module without top-level await, so
+ * require() loads it synchronously (Node 20.19+), when the first warning or note is styled.
+ */
+function lazyColors(out: boolean, err: boolean): Context['color'] {
+  let made: Context['color'] | undefined;
+  const make = (): Context['color'] => {
+    const { Chalk } = process.getBuiltinModule('node:module').createRequire(import.meta.url)('chalk') as typeof import('chalk');
+    return { out: new Chalk({ level: out ? 1 : 0 }), err: new Chalk({ level: err ? 1 : 0 }) };
+  };
+  return {
+    get out() {
+      return (made ??= make()).out;
+    },
+    get err() {
+      return (made ??= make()).err;
+    },
+  };
+}
+
+/** The default prompter (./prompt.ts, inquirer), loaded and made on the first question. */
+function lazyPrompter(streams: () => PromptStreams): Prompter {
+  let prompter: Promise<Prompter> | undefined;
+  const get = () => (prompter ??= import('./prompt.js').then(({ createPrompter }) => createPrompter(streams())));
+  return {
+    confirm: async (message, options) => (await get()).confirm(message, options),
+    select: async (message, choices, options) => (await get()).select(message, choices, options),
+    input: async (message, options) => (await get()).input(message, options),
+  };
+}
+
+/** The default ctx.tenant() (./tenant.ts), loaded on the first call. */
+function lazyTenant(inputs: Parameters<typeof import('./tenant.js')['tenantFactory']>[0]): () => Promise<TenantApi> {
+  let factory: Promise<() => Promise<TenantApi>> | undefined;
+  return async () => (await (factory ??= import('./tenant.js').then(({ tenantFactory }) => tenantFactory(inputs))))();
 }
 
 /** `sleep(ms)` that rejects with InterruptedError when `signal` aborts, at once if it already has. */

@@ -8,11 +8,6 @@ import { expandInputs, type Source } from '../../logs/inputs.js';
 import { parallelPlan } from '../../logs/parallel.js';
 import { readLogs, type ReadStats } from '../../logs/reader.js';
 import { LOG_FORMATS, type LogFormat } from '../../logs/types.js';
-import { classify } from '../../repair/classify.js';
-import { resolveConnection } from '../../repair/connection.js';
-import { observe } from '../../repair/observe.js';
-import { pullLogs } from '../../tenant/log-pull.js';
-import { toEvidence } from '../evidence.js';
 import type { Context } from '../context.js';
 import { csvRow, note, plural, renderTable, warn } from '../output.js';
 import { ByteProgress } from '../progress.js';
@@ -83,6 +78,8 @@ interface Fetched {
 }
 
 async function fetchFromTenant(ctx: Context, args: DiagnoseArgs, since: Date): Promise<Fetched> {
+  // Loaded here: reading log files, the common run, needs none of the tenant code.
+  const { pullLogs } = await import('../../tenant/log-pull.js');
   const tenant = await ctx.tenant();
   const dir = mkdtempSync(path.join(tmpdir(), 'unstick-diagnose-'));
   const sources: Source[] = [];
@@ -114,6 +111,12 @@ async function fetchFromTenant(ctx: Context, args: DiagnoseArgs, since: Date): P
 
 /** --confirm: each candidate's live classification, from the same observe + classify as repair (one lookup per user). */
 async function confirmFindings(ctx: Context, findings: readonly Finding[], connectionFlag: string | undefined): Promise<Confirmations> {
+  const [{ classify }, { resolveConnection }, { observe }, { toEvidence }] = await Promise.all([
+    import('../../repair/classify.js'),
+    import('../../repair/connection.js'),
+    import('../../repair/observe.js'),
+    import('../evidence.js'),
+  ]);
   const tenant = await ctx.tenant();
   const connection = await resolveConnection(tenant, connectionFlag, null);
   const out = new Map<string, { classification: string; reason: string }>();
