@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { Command, CommanderError } from 'commander';
+import type { Command, Option } from 'commander';
 import { ExitCode, UsageError } from '../errors.js';
-import { reportError } from './boundary.js';
 import { batchSpec } from './commands/batch.spec.js';
 import { diagnoseSpec } from './commands/diagnose.spec.js';
 import { disconnectSpec } from './commands/disconnect.spec.js';
@@ -13,9 +12,7 @@ import { repairSpec } from './commands/repair.spec.js';
 import { sandboxSpec } from './commands/sandbox.spec.js';
 import { verifySpec } from './commands/verify.spec.js';
 import { createContext, type Context, type ContextOverrides } from './context.js';
-import { commanderOption, parsedFor, type CommandEntry } from './spec.js';
-
-const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+import { attributeName, parsedFor, splitFlags, type CommandEntry, type OptionSpec } from './spec.js';
 
 /** Every command, in --help order. A new command is its spec file (commands/<name>.spec.ts) plus one entry here. */
 export const COMMANDS: readonly CommandEntry[] = [diagnoseSpec, logsSpec, inspectSpec, repairSpec, batchSpec, verifySpec, metadataSpec, doctorSpec, disconnectSpec, sandboxSpec];
@@ -42,11 +39,27 @@ export async function run(argv: string[], overrides: ContextOverrides = {}, comm
   }
 }
 
+/** The error boundary (./boundary.ts), loaded when there is an error to report. */
+async function reportError(ctx: Context, err: unknown): Promise<number> {
+  return (await import('./boundary.js')).reportError(ctx, err);
+}
+
 async function runWith(argv: string[], overrides: ContextOverrides, commands: readonly CommandEntry[]): Promise<number> {
   // --debug and --no-color shape the context, and the boundary needs it even when parsing fails.
   const ctx = createContext({ ...overrides, debug: argv.includes('--debug'), noColor: argv.includes('--no-color') });
+  // A plain command line is read without loading commander (a good part of start-up time); the
+  // command gets exactly what commander would give it. Anything else goes through commander.
+  const quick = quickParse(argv, commands);
+  if (quick) {
+    try {
+      return await quick.command.invoke(ctx, parsedFor(quick.command, quick.positionals, quick.values));
+    } catch (err) {
+      return reportError(ctx, err);
+    }
+  }
+  const { CommanderError } = await import('commander');
   let code: number = ExitCode.ok;
-  const program = buildProgram(ctx, commands, (c) => {
+  const program = await buildProgram(ctx, commands, (c) => {
     code = c;
   });
   try {
@@ -65,7 +78,9 @@ async function runWith(argv: string[], overrides: ContextOverrides, commands: re
   }
 }
 
-function buildProgram(ctx: Context, commands: readonly CommandEntry[], setCode: (code: number) => void): Command {
+async function buildProgram(ctx: Context, commands: readonly CommandEntry[], setCode: (code: number) => void): Promise<Command> {
+  const { Command } = await import('commander');
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
   const program = new Command('unstick')
     .description('Find and repair Auth0 users whose migration got stuck ("The user already exists.", DUPLICATED_USER).')
     .version(pkg.version, '-V, --version')
@@ -88,8 +103,109 @@ function buildProgram(ctx: Context, commands: readonly CommandEntry[], setCode: 
 function addCommand(program: Command, ctx: Context, spec: CommandEntry, setCode: (code: number) => void): void {
   const command = program.command(spec.name).description(spec.description);
   for (const a of spec.arguments ?? []) command.argument(a.name, a.description);
-  for (const o of spec.options) command.addOption(commanderOption(o));
+  for (const o of spec.options) command.addOption(commanderOption(command, o));
   if (spec.help) command.addHelpText('after', `\n${spec.help}`);
   // Commands load lazily (in invoke): start-up time counts in every run (and in the log benchmark).
   command.action(async () => setCode(await spec.invoke(ctx, parsedFor(spec, command.processedArgs, command.opts()))));
+}
+
+/** The commander Option for a spec. */
+function commanderOption(command: Command, spec: OptionSpec): Option {
+  const o = command.createOption(spec.flags, spec.description);
+  if (spec.choices) o.choices(spec.choices);
+  if (spec.default !== undefined) o.default(spec.default);
+  if (spec.conflicts) o.conflicts([...spec.conflicts]);
+  return o;
+}
+
+/** The program's own flags and help: a command line with any of them goes through commander. */
+const PROGRAM_FLAGS: ReadonlySet<string> = new Set(['-V', '--version', '--debug', '--no-color', '-h', '--help']);
+
+/** A command line read without commander: what commander would pass the command's action. */
+export interface QuickParse {
+  command: CommandEntry;
+  /** As `command.processedArgs`: one entry per declared argument (a variadic one an array). */
+  positionals: unknown[];
+  /** As `command.opts()`: defaults, then the options given. */
+  values: Record<string, unknown>;
+}
+
+/**
+ * Reads the common command line the way commander reads it, or returns null. It reads `argv` only
+ * when the first word names one command and every other word is either one of that command's long
+ * options, given once (a switch, or an option and then its value, which does not start with "-"
+ * and is one of the choices if it has them), or an operand that does not start with "-" ("-" alone
+ * is stdin), with as many operands as the arguments take and no two conflicting options. Anything
+ * else is null and goes through commander, which answers it (help, -V, --debug, --no-color,
+ * `--opt=value`, `--`, short, unknown or repeated options, a missing or extra operand, a wrong
+ * choice, conflicts) as before. test/cli/quick-parse.test.ts runs both on the same command lines.
+ */
+export function quickParse(argv: readonly string[], commands: readonly CommandEntry[]): QuickParse | null {
+  const [name, ...words] = argv;
+  const named = commands.filter((c) => c.name === name);
+  if (named.length !== 1) return null;
+  const command = named[0]!;
+  const shape = simpleShape(command);
+  if (!shape) return null;
+  const given = new Map<OptionSpec, string | true>();
+  const operands: string[] = [];
+  for (let i = 0; i < words.length; i++) {
+    const word = words[i]!;
+    if (!word.startsWith('-') || word === '-') {
+      operands.push(word);
+      continue;
+    }
+    const option = shape.options.get(word);
+    if (!option || given.has(option)) return null;
+    if (option.kind === 'flag') {
+      given.set(option, true);
+      continue;
+    }
+    const value = words[++i];
+    if (value === undefined || value.startsWith('-') || (option.choices && !option.choices.includes(value))) return null;
+    given.set(option, value);
+  }
+  if (operands.length < shape.required || (!shape.variadic && operands.length > shape.arguments.length)) return null;
+  const names = new Set([...given.keys()].map((o) => attributeName(o.flags)));
+  for (const option of given.keys()) if (option.conflicts?.some((other) => names.has(other))) return null;
+  const values: Record<string, unknown> = {};
+  for (const o of command.options) if (o.default !== undefined) values[attributeName(o.flags)] = o.default;
+  for (const [o, value] of given) values[attributeName(o.flags)] = value;
+  const positionals = shape.arguments.map((a, i) => (a.variadic ? operands.slice(i) : operands[i]));
+  return { command, positionals, values };
+}
+
+interface SimpleShape {
+  /** By long flag. */
+  options: Map<string, OptionSpec>;
+  arguments: { variadic: boolean }[];
+  required: number;
+  variadic: boolean;
+}
+
+/**
+ * The command's options and arguments when quickParse can read them as commander does: long flags
+ * only (`--json`, `--since <time>`), none negated (`--no-x`) or with an optional or variadic value,
+ * none a program flag; arguments `<x>`, `[x]`, `<x...>` or `[x...]`, required ones first, only the
+ * last variadic. Null for any other command: it always goes through commander.
+ */
+function simpleShape(command: CommandEntry): SimpleShape | null {
+  if (!/^[a-z][a-z0-9-]*$/i.test(command.name)) return null;
+  const options = new Map<string, OptionSpec>();
+  const names = new Set<string>();
+  for (const o of command.options) {
+    const { short, long } = splitFlags(o.flags);
+    if (short !== undefined || long === undefined || long.startsWith('--no-') || PROGRAM_FLAGS.has(long)) return null;
+    const value = o.flags.slice(long.length + 1);
+    const shaped = o.kind === 'flag' ? o.flags === long : o.flags === `${long} ${value}` && /^<[^<>[\]]+>$/.test(value) && !value.endsWith('...>');
+    if (!shaped || options.has(long) || names.has(attributeName(o.flags))) return null;
+    options.set(long, o);
+    names.add(attributeName(o.flags));
+  }
+  const args = (command.arguments ?? []).map((a) => /^(?:<([^<>]+)>|\[([^[\]]+)\])$/.exec(a.name));
+  if (args.some((m) => m === null)) return null;
+  const shaped = args.map((m) => ({ required: m![1] !== undefined, variadic: (m![1] ?? m![2])!.endsWith('...') }));
+  const required = shaped.filter((a) => a.required).length;
+  if (shaped.some((a, i) => (a.required && i >= required) || (a.variadic && i !== shaped.length - 1))) return null;
+  return { options, arguments: shaped, required, variadic: shaped.at(-1)?.variadic ?? false };
 }

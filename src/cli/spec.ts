@@ -1,4 +1,3 @@
-import { Option } from 'commander';
 import type { Context } from './context.js';
 
 /**
@@ -104,13 +103,32 @@ export function defineCommand<A>(spec: CommandSpec<A>): CommandSpec<A> & Command
   };
 }
 
-/** The commander Option for a spec; main.ts adds these. */
-export function commanderOption(spec: OptionSpec): Option {
-  const o = new Option(spec.flags, spec.description);
-  if (spec.choices) o.choices(spec.choices);
-  if (spec.default !== undefined) o.default(spec.default);
-  if (spec.conflicts) o.conflicts([...spec.conflicts]);
-  return o;
+/** The short and long flag of `--connection <name|id>` or `-y, --yes`, split as commander splits them. */
+export function splitFlags(flags: string): { short: string | undefined; long: string | undefined } {
+  const isShort = (f: string | undefined) => f !== undefined && /^-[^-]$/.test(f);
+  const isLong = (f: string | undefined) => f !== undefined && /^--[^-]/.test(f);
+  const parts = flags.split(/[ |,]+/);
+  let short: string | undefined;
+  let long: string | undefined;
+  if (isShort(parts[0])) short = parts.shift();
+  if (isLong(parts[0])) long = parts.shift();
+  if (!short && isShort(parts[0])) short = parts.shift();
+  if (!short && isLong(parts[0])) {
+    short = long;
+    long = parts.shift();
+  }
+  return { short, long };
+}
+
+/**
+ * The key commander stores an option's value under (its `attributeName()`): the long flag without
+ * `--` (and without `no-`), camel-cased: `--state-dir <dir>` -> `stateDir`. Computed here, so that
+ * reading a spec never loads commander (test/cli/quick-parse.test.ts checks it against commander).
+ */
+export function attributeName(flags: string): string {
+  const { short, long } = splitFlags(flags);
+  const name = long ? long.replace(/^--/, '').replace(/^no-/, '') : (short ?? flags).replace(/^-/, '');
+  return name.split('-').reduce((out, word) => out + word.charAt(0).toUpperCase() + word.slice(1));
 }
 
 /**
@@ -123,7 +141,7 @@ export function parsedFor(spec: Pick<CommandEntry, 'name' | 'arguments' | 'optio
   const readOption = (wanted: OptionSpec): unknown => {
     const declared = spec.options.find((o) => o.flags === wanted.flags);
     if (!declared) throw bug(`reads option ${wanted.flags}, which its spec does not declare`);
-    const value = values[new Option(declared.flags).attributeName()];
+    const value = values[attributeName(declared.flags)];
     if (declared.kind === 'flag') {
       if (value !== undefined && typeof value !== 'boolean') throw bug(`got ${typeof value} for the switch ${declared.flags}`);
       return value === true;
