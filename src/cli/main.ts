@@ -12,7 +12,7 @@ import { repairSpec } from './commands/repair.spec.js';
 import { sandboxSpec } from './commands/sandbox.spec.js';
 import { verifySpec } from './commands/verify.spec.js';
 import { createContext, type Context, type ContextOverrides } from './context.js';
-import { attributeName, parsedFor, splitFlags, type CommandEntry, type OptionSpec } from './spec.js';
+import { attributeName, LONG_OPTION, parsedFor, type CommandEntry, type OptionSpec } from './spec.js';
 
 /** Every command, in --help order. A new command is its spec file (commands/<name>.spec.ts) plus one entry here. */
 export const COMMANDS: readonly CommandEntry[] = [diagnoseSpec, logsSpec, inspectSpec, repairSpec, batchSpec, verifySpec, metadataSpec, doctorSpec, disconnectSpec, sandboxSpec];
@@ -147,7 +147,7 @@ export function quickParse(argv: readonly string[], commands: readonly CommandEn
   const command = named[0]!;
   const shape = simpleShape(command);
   if (!shape) return null;
-  const given = new Map<OptionSpec, string | true>();
+  const given = new Map<SimpleOption, string | true>();
   const operands: string[] = [];
   for (let i = 0; i < words.length; i++) {
     const word = words[i]!;
@@ -157,50 +157,57 @@ export function quickParse(argv: readonly string[], commands: readonly CommandEn
     }
     const option = shape.options.get(word);
     if (!option || given.has(option)) return null;
-    if (option.kind === 'flag') {
+    if (option.spec.kind === 'flag') {
       given.set(option, true);
       continue;
     }
     const value = words[++i];
-    if (value === undefined || value.startsWith('-') || (option.choices && !option.choices.includes(value))) return null;
+    if (value === undefined || value.startsWith('-') || (option.spec.choices && !option.spec.choices.includes(value))) return null;
     given.set(option, value);
   }
   if (operands.length < shape.required || (!shape.variadic && operands.length > shape.arguments.length)) return null;
-  const names = new Set([...given.keys()].map((o) => attributeName(o.flags)));
-  for (const option of given.keys()) if (option.conflicts?.some((other) => names.has(other))) return null;
+  const keys = new Set([...given.keys()].map((o) => o.key));
+  for (const option of given.keys()) if (option.spec.conflicts?.some((other) => keys.has(other))) return null;
   const values: Record<string, unknown> = {};
-  for (const o of command.options) if (o.default !== undefined) values[attributeName(o.flags)] = o.default;
-  for (const [o, value] of given) values[attributeName(o.flags)] = value;
+  for (const o of shape.options.values()) if (o.spec.default !== undefined) values[o.key] = o.spec.default;
+  for (const [o, value] of given) values[o.key] = value;
   const positionals = shape.arguments.map((a, i) => (a.variadic ? operands.slice(i) : operands[i]));
   return { command, positionals, values };
 }
 
+interface SimpleOption {
+  spec: OptionSpec;
+  /** Its key in command.opts(). */
+  key: string;
+}
+
 interface SimpleShape {
-  /** By long flag. */
-  options: Map<string, OptionSpec>;
+  /** By long flag, in the spec's order. */
+  options: Map<string, SimpleOption>;
   arguments: { variadic: boolean }[];
   required: number;
   variadic: boolean;
 }
 
 /**
- * The command's options and arguments when quickParse can read them as commander does: long flags
- * only (`--json`, `--since <time>`), none negated (`--no-x`) or with an optional or variadic value,
- * none a program flag; arguments `<x>`, `[x]`, `<x...>` or `[x...]`, required ones first, only the
- * last variadic. Null for any other command: it always goes through commander.
+ * The command's options and arguments when quickParse can read them as commander does: options
+ * `--name` (a switch) or `--name <value>` (spec.LONG_OPTION), none negated (`--no-x`), variadic or
+ * a program flag; arguments `<x>`, `[x]`, `<x...>` or `[x...]`, required ones first, only the last
+ * variadic. Null for any other command: it always goes through commander.
  */
 function simpleShape(command: CommandEntry): SimpleShape | null {
-  if (!/^[a-z][a-z0-9-]*$/i.test(command.name)) return null;
-  const options = new Map<string, OptionSpec>();
-  const names = new Set<string>();
-  for (const o of command.options) {
-    const { short, long } = splitFlags(o.flags);
-    if (short !== undefined || long === undefined || long.startsWith('--no-') || PROGRAM_FLAGS.has(long)) return null;
-    const value = o.flags.slice(long.length + 1);
-    const shaped = o.kind === 'flag' ? o.flags === long : o.flags === `${long} ${value}` && /^<[^<>[\]]+>$/.test(value) && !value.endsWith('...>');
-    if (!shaped || options.has(long) || names.has(attributeName(o.flags))) return null;
-    options.set(long, o);
-    names.add(attributeName(o.flags));
+  // commander takes a command's name up to the first space, and a first word with "-" for an option.
+  if (command.name === '' || command.name.includes(' ') || command.name.startsWith('-')) return null;
+  const options = new Map<string, SimpleOption>();
+  const keys = new Set<string>();
+  for (const spec of command.options) {
+    const [, name, value] = LONG_OPTION.exec(spec.flags) ?? [];
+    if (name === undefined || name.startsWith('no-') || PROGRAM_FLAGS.has(`--${name}`)) return null;
+    if (spec.kind === 'flag' ? value !== undefined : value === undefined || value.endsWith('...>')) return null;
+    const key = attributeName(spec.flags);
+    if (options.has(`--${name}`) || keys.has(key)) return null;
+    options.set(`--${name}`, { spec, key });
+    keys.add(key);
   }
   const args = (command.arguments ?? []).map((a) => /^(?:<([^<>]+)>|\[([^[\]]+)\])$/.exec(a.name));
   if (args.some((m) => m === null)) return null;

@@ -103,8 +103,14 @@ export function defineCommand<A>(spec: CommandSpec<A>): CommandSpec<A> & Command
   };
 }
 
+/**
+ * `--name` or `--name <value>`: one long flag and a required value or none, the shape of nearly
+ * every option (commander reads `--name` as its long flag). Group 1 is the name, group 2 the value.
+ */
+export const LONG_OPTION = /^--([^\s,|-][^\s,|]*)(?: (<[^<>[\]]+>))?$/;
+
 /** The short and long flag of `--connection <name|id>` or `-y, --yes`, split as commander splits them. */
-export function splitFlags(flags: string): { short: string | undefined; long: string | undefined } {
+function splitFlags(flags: string): { short: string | undefined; long: string | undefined } {
   const isShort = (f: string | undefined) => f !== undefined && /^-[^-]$/.test(f);
   const isLong = (f: string | undefined) => f !== undefined && /^--[^-]/.test(f);
   const parts = flags.split(/[ |,]+/);
@@ -126,9 +132,15 @@ export function splitFlags(flags: string): { short: string | undefined; long: st
  * reading a spec never loads commander (test/cli/quick-parse.test.ts checks it against commander).
  */
 export function attributeName(flags: string): string {
-  const { short, long } = splitFlags(flags);
-  const name = long ? long.replace(/^--/, '').replace(/^no-/, '') : (short ?? flags).replace(/^-/, '');
-  return name.split('-').reduce((out, word) => out + word.charAt(0).toUpperCase() + word.slice(1));
+  let name = LONG_OPTION.exec(flags)?.[1];
+  if (name === undefined) {
+    const { short, long } = splitFlags(flags);
+    name = long ? long.slice(2) : (short ?? flags).replace(/^-/, '');
+  }
+  return name
+    .replace(/^no-/, '')
+    .split('-')
+    .reduce((out, word) => out + word.charAt(0).toUpperCase() + word.slice(1));
 }
 
 /**
