@@ -165,9 +165,9 @@ export class JsonScanner {
     return this.mode === Mode.Between && this.recordDepth === 0 && this.lineStart === this.consumed;
   }
 
-  /** True once every record is known to be one line (given, or learned from the first record). */
-  get lineBased(): boolean {
-    return this.lineDelimited === true;
+  /** Whether every record is one line: given, or learned from the first record (null until then). */
+  get lineBased(): boolean | null {
+    return this.lineDelimited;
   }
 
   /**

@@ -1,11 +1,11 @@
 /**
  * Scan workers started before they are needed. A worker thread takes tens of milliseconds to start
- * (a new V8 isolate, then its modules); started at the very beginning of `unstick diagnose BIGFILE`
- * (bin/unstick.js), it is ready by the time the command has read its options and cut the file into
- * ranges. One not taken costs only a thread that exits with the process: it is unref'd.
+ * (a new V8 isolate, then its modules); started as soon as `unstick diagnose BIGFILE` has read its
+ * command line (diagnose.spec.ts), it is ready by the time the command has loaded and cut the file
+ * into ranges. One not taken costs only a thread that exits with the process: it is unref'd.
  * This module imports nothing of the product, so starting workers costs no module loading.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 
@@ -30,6 +30,20 @@ export function warmScanWorkers(count: number, url: URL | null = scanWorkerUrl()
     });
     warm.push(worker);
   }
+}
+
+/** Starts `count` workers when one of `inputs` is a file of at least `minBytes` (it will be split). */
+export function warmForFiles(inputs: readonly string[], count: number, minBytes: number): void {
+  const large = inputs.some((input) => {
+    if (input === '-') return false;
+    try {
+      const stat = statSync(input);
+      return stat.isFile() && stat.size >= minBytes;
+    } catch {
+      return false; // the command reports it
+    }
+  });
+  if (large) warmScanWorkers(count);
 }
 
 /** A started worker waiting for its job (post it `{ kind: 'job', job }`), or null. */

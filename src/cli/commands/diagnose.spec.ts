@@ -1,7 +1,11 @@
+import { availableParallelism } from 'node:os';
 import { LOG_FORMATS, type LogFormat } from '../../logs/types.js';
 import { connectionOption, jsonOption } from '../options.js';
 import { UsageError } from '../../errors.js';
 import { argument, choice, defineCommand, flag, option } from '../spec.js';
+
+/** Line-delimited files of at least `minBytes` are read by `threads` threads (the main one included). */
+export const DIAGNOSE_PARALLEL = { threads: Math.min(2, availableParallelism()), minBytes: 64 * 1024 * 1024 };
 
 /** `unstick diagnose`, as the command receives it. Times and the zone are still text: they are parsed against ctx.now in the command. */
 export interface DiagnoseArgs {
@@ -65,4 +69,9 @@ export const diagnoseSpec = defineCommand<DiagnoseArgs>({
     };
   },
   load: async () => (await import('./diagnose.js')).diagnose,
+  // A large file will be split between threads: start the scan worker now, while diagnose loads.
+  early: (args) => {
+    if (args.format === 'text' || DIAGNOSE_PARALLEL.threads < 2) return;
+    void import('../../logs/warm-workers.js').then((m) => m.warmForFiles(args.inputs, DIAGNOSE_PARALLEL.threads - 1, DIAGNOSE_PARALLEL.minBytes));
+  },
 });

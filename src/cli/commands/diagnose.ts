@@ -1,5 +1,5 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { availableParallelism, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Diagnoser, type Finding } from '../../diagnose/findings.js';
 import { csvTable, filterNotes, humanReport, toJson, type Confirmations } from '../../diagnose/report.js';
@@ -12,10 +12,8 @@ import type { Context } from '../context.js';
 import { csvRow, note, plural, renderTable, warn } from '../output.js';
 import { ByteProgress } from '../progress.js';
 import { parseTimeOption, parseZoneOption } from '../time.js';
-import type { DiagnoseArgs } from './diagnose.spec.js';
+import { DIAGNOSE_PARALLEL, type DiagnoseArgs } from './diagnose.spec.js';
 
-/** Files at least this large are split across worker threads when they are line-delimited JSON. */
-const PARALLEL_MIN_BYTES = 64 * 1024 * 1024;
 
 /** Read the inputs → diagnose → render (src/diagnose/report.ts) in the chosen output. */
 export async function diagnose(ctx: Context, args: DiagnoseArgs): Promise<number> {
@@ -36,7 +34,7 @@ export async function diagnose(ctx: Context, args: DiagnoseArgs): Promise<number
   const progress = new ByteProgress(ctx, 'Scanning');
   const stats = await readLogs(
     sources,
-    { format: args.format, parallel: parallelPlan({ workers: Math.min(2, availableParallelism()), minBytes: PARALLEL_MIN_BYTES }), onProgress: (d, t) => progress.update(d, t), stdin: ctx.stdin, signal: ctx.signal },
+    { format: args.format, parallel: parallelPlan({ workers: DIAGNOSE_PARALLEL.threads, minBytes: DIAGNOSE_PARALLEL.minBytes }), onProgress: (d, t) => progress.update(d, t), stdin: ctx.stdin, signal: ctx.signal },
     (event) => diagnoser.add(event),
   ).finally(() => {
     progress.done();
