@@ -1,5 +1,9 @@
 #!/usr/bin/env node
-import { run } from '../dist/cli/main.js';
+import { startEarly } from '../dist/cli/early.js';
+
+// Before the CLI loads: diagnose's scan worker starts now, on the other core (see src/cli/early.ts).
+startEarly(process.argv.slice(2));
+const { run } = await import('../dist/cli/main.js');
 
 // A closed pipe (`unstick diagnose ... | head`) is the reader saying "enough", not an error.
 for (const stream of [process.stdout, process.stderr]) {

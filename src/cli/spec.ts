@@ -81,12 +81,10 @@ export interface CommandSpec<A> {
   parse(input: Parsed): A;
   /** The command itself, imported only when it runs: `async () => (await import('./x.js')).x`. */
   load(): Promise<CommandRun<A>>;
-  /** Work to start once the command line is read, while the command's module loads (diagnose's scan workers). */
-  early?(args: A): void;
 }
 
 /** A spec as main.ts wires it, its args type erased: `invoke` parses, then loads and runs the command. */
-export interface CommandEntry extends Omit<CommandSpec<unknown>, 'parse' | 'load' | 'early'> {
+export interface CommandEntry extends Omit<CommandSpec<unknown>, 'parse' | 'load'> {
   invoke(ctx: Context, input: Parsed): Promise<number>;
 }
 
@@ -99,7 +97,6 @@ export function defineCommand<A>(spec: CommandSpec<A>): CommandSpec<A> & Command
     ...spec,
     async invoke(ctx, input) {
       const args = spec.parse(input);
-      spec.early?.(args);
       const command = await spec.load();
       return command(ctx, args);
     },

@@ -1,8 +1,7 @@
 /**
  * Scan workers started before they are needed. A worker thread takes tens of milliseconds to start
- * (a new V8 isolate, then its modules); started as soon as `unstick diagnose BIGFILE` has read its
- * command line (diagnose.spec.ts), it is ready by the time the command has loaded and cut the file
- * into ranges. One not taken costs only a thread that exits with the process: it is unref'd.
+ * (a new V8 isolate, then its modules); started before the CLI loads (src/cli/early.ts, from
+ * bin/unstick.js), it is ready by the time `unstick diagnose BIGFILE` has cut the file into ranges. One not taken costs only a thread that exits with the process: it is unref'd.
  * This module imports nothing of the product, so starting workers costs no module loading.
  */
 import { existsSync, statSync } from 'node:fs';
@@ -33,7 +32,7 @@ export function warmScanWorkers(count: number, url: URL | null = scanWorkerUrl()
 }
 
 /** Starts `count` workers when one of `inputs` is a file of at least `minBytes` (it will be split). */
-export function warmForFiles(inputs: readonly string[], count: number, minBytes: number): void {
+export function warmForFiles(inputs: readonly string[], count: number, minBytes: number, url: URL | null = scanWorkerUrl()): void {
   const large = inputs.some((input) => {
     if (input === '-') return false;
     try {
@@ -43,7 +42,7 @@ export function warmForFiles(inputs: readonly string[], count: number, minBytes:
       return false; // the command reports it
     }
   });
-  if (large) warmScanWorkers(count);
+  if (large) warmScanWorkers(count, url);
 }
 
 /** A started worker waiting for its job (post it `{ kind: 'job', job }`), or null. */

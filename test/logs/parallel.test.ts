@@ -6,7 +6,7 @@ import { expandInputs } from '../../src/logs/inputs.js';
 import { splitLineDelimited } from '../../src/logs/parallel.js';
 import { readLogs, type ReadOptions } from '../../src/logs/reader.js';
 import type { LogEvent } from '../../src/logs/types.js';
-import { takeWarmWorker, warmScanWorkers } from '../../src/logs/warm-workers.js';
+import { takeWarmWorker, warmForFiles, warmScanWorkers } from '../../src/logs/warm-workers.js';
 
 // The worker is compiled code: the vitest global setup builds dist/ first.
 const workerUrl = new URL('../../dist/logs/scan-worker.js', import.meta.url);
@@ -90,5 +90,18 @@ describe('the main thread reads the first range, workers the others', () => {
     expect(parallel.stats.records).toBe(serial.stats.records);
     expect(parallel.stats.malformedSamples).toEqual(serial.stats.malformedSamples);
     expect(parallel.keys).toEqual(serial.keys);
+  });
+});
+
+describe('warm workers for large files', () => {
+  it('start only when an input is a file of at least the size given', () => {
+    const file = logFile('size.jsonl', 500);
+    const size = readFileSync(file).length;
+    warmForFiles([file, '-', path.join(tmp, 'missing.jsonl')], 1, size + 1, workerUrl);
+    expect(takeWarmWorker()).toBeNull();
+    warmForFiles(['-', file], 1, size, workerUrl);
+    const worker = takeWarmWorker();
+    expect(worker).not.toBeNull();
+    void worker!.terminate();
   });
 });

@@ -69,9 +69,4 @@ export const diagnoseSpec = defineCommand<DiagnoseArgs>({
     };
   },
   load: async () => (await import('./diagnose.js')).diagnose,
-  // A large file will be split between threads: start the scan worker now, while diagnose loads.
-  early: (args) => {
-    if (args.format === 'text' || DIAGNOSE_PARALLEL.threads < 2) return;
-    void import('../../logs/warm-workers.js').then((m) => m.warmForFiles(args.inputs, DIAGNOSE_PARALLEL.threads - 1, DIAGNOSE_PARALLEL.minBytes));
-  },
 });
