@@ -3,6 +3,7 @@ import { availableKernels, type KernelKind } from '../../src/logs/line-kernel.js
 import { LineScanner, type LineSink } from '../../src/logs/line-scanner.js';
 import { MARKER_WORDS } from '../../src/logs/markers.js';
 import { JsonScanner } from '../../src/logs/scanner.js';
+import { rng } from '../helpers/rng.js';
 
 /**
  * The WebAssembly fast path must read every input exactly as the JavaScript scanner does: the same
@@ -96,17 +97,6 @@ function expectSame(js: Seen, fast: Seen, label: string) {
   for (const r of js.records) {
     if (MARKER.test(r.text)) expect(handed.has(`${r.line}\u0000${r.text}`), `${label}: missed marker at line ${r.line}: ${r.text.slice(0, 120)}`).toBe(true);
   }
-}
-
-function rng(seed: number) {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const WORDS = ['exist', 'duplicat', 'conflict', 'exis', 'xist', 'duplic', 'onflict', 'flict', 'plain', 'AppleWebKit', 'Mac OS X', 'flow', 'xi', 'pl', 'fl'];

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { JsonScanner } from '../../src/logs/scanner.js';
+import { rng } from '../helpers/rng.js';
 
 interface Rec {
   text: string;
@@ -35,18 +36,6 @@ function scan(input: string | Buffer, chunkSizes: number[] | null = null, maxRec
   }
   scanner.end();
   return { records, malformed };
-}
-
-/** Small deterministic PRNG so a failure reproduces. */
-function rng(seed: number) {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const ndjson = (objs: unknown[]) => objs.map((o) => JSON.stringify(o)).join('\n') + '\n';
