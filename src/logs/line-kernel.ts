@@ -203,9 +203,19 @@ export function lineKernelAvailable(): boolean {
   return fastestKernel() !== null;
 }
 
+/** Kernels given back (releaseLineKernel), for the next reader of the same shape: a region is megabytes. */
+const released: Array<{ kernel: LineKernel; maxRecordBytes: number }> = [];
+
+/** A reader is done with its kernel (and its region). */
+export function releaseLineKernel(kernel: LineKernel, maxRecordBytes: number): void {
+  if (released.length < 4) released.push({ kernel, maxRecordBytes });
+}
+
 /** A kernel with a region of `capacity` bytes: the one asked for, else the fastest here; null when none runs. */
 export function openLineKernel(capacity: number, maxRecordBytes: number, kind?: KernelKind): LineKernel | null {
   const chosen = kind ?? fastestKernel();
+  const reuse = released.findIndex((r) => r.kernel.kind === chosen && r.kernel.capacity === capacity && r.maxRecordBytes === maxRecordBytes);
+  if (reuse >= 0) return released.splice(reuse, 1)[0]!.kernel;
   if (chosen === 'native' && loadNative()) return new NativeKernel(loadNative()!, capacity, maxRecordBytes);
   if (chosen === 'wasm' && loadWasm()) return new WasmKernel(loadWasm()!, capacity, maxRecordBytes);
   return null;

@@ -9,7 +9,7 @@
  * does. So the output is the JavaScript scanner's, record for record and malformed line for line; the
  * differential tests hold it to that.
  */
-import { openLineKernel, type KernelKind, type LineKernel } from './line-kernel.js';
+import { openLineKernel, releaseLineKernel, type KernelKind, type LineKernel } from './line-kernel.js';
 import { JsonScanner, type ScanOptions, type ScanSink } from './scanner.js';
 
 export interface LineSink extends ScanSink {
@@ -62,6 +62,9 @@ export class LineScanner implements RecordScanner {
   end(): void {
     if (this.fast) this.leaveFast(0);
     this.slow.end();
+    // The next reader on this thread (the next piece of a file) takes the kernel and its region.
+    if (this.kernel) releaseLineKernel(this.kernel, this.options.maxRecordBytes);
+    this.kernel = null;
   }
 
   private canGoFast(): boolean {

@@ -6,7 +6,7 @@ import type { InputSummary } from './input-reader.js';
 import { describeIoError, type Source } from './inputs.js';
 import { MALFORMED_SAMPLE_LIMIT } from './malformed.js';
 import { RangeScan } from './range-scan.js';
-import type { JobMessage, RangeJob, WorkerMessage } from './scan-protocol.js';
+import { claimPiece, type JobMessage, type RangeJob, type ScanJob, type WorkerMessage } from './scan-protocol.js';
 import { DEFAULT_MAX_RECORD_BYTES } from './scanner.js';
 import { bomLength, isGzip, looksBinary } from './sniff.js';
 import { inputResult, type InputResult } from './stats.js';
@@ -16,9 +16,9 @@ export { scanWorkerUrl };
 import type { LogEvent, LogFormat, MalformedRecord, SourceRef } from './types.js';
 
 /**
- * The parallel fast path: a large NDJSON file is cut at newlines into one range per thread. The
- * main thread reads the first range itself (it has everything loaded already), worker threads the
- * others. Events stream back as they are found (memory stays flat whatever the input). A worker knows
+ * The parallel fast path: a large NDJSON file is cut at newlines into pieces, which the threads
+ * claim one at a time (the main thread too: it has everything loaded already), so that a worker that
+ * started late, or a core that runs slower, simply reads fewer of them. Events stream back as they are found (memory stays flat whatever the input). A worker knows
  * lines only relative to its range, so events carry a source whose `line` is resolved once the ranges
  * before it have counted theirs: consumers read it at the end (the diagnosis report), not while
  * events stream in (see SourceRef).
@@ -28,9 +28,12 @@ export interface ParallelPlan {
   /** Threads, the main thread included. */
   workers: number;
   minBytes: number;
-  /** Extra bytes for the main thread's range: what it reads while a worker thread starts. */
-  headStart?: number;
+  /** Bytes per piece (default PIECE_BYTES); a file has at least one piece per thread. */
+  pieceBytes?: number;
 }
+
+/** Small enough that the threads finish within a piece of each other, large enough to cost nothing. */
+export const PIECE_BYTES = 64 * 1024 * 1024;
 
 /** What a parallel read takes from the read's options. */
 export interface ParallelRead {
@@ -43,18 +46,15 @@ export interface ParallelRead {
  * A plan that splits line-delimited files of at least `minBytes` across `workers` threads, or null
  * (read serially) when the compiled worker is not available. The caller chooses only the policy.
  */
-export function parallelPlan(policy: { workers: number; minBytes: number; headStart?: number }): ParallelPlan | null {
+export function parallelPlan(policy: { workers: number; minBytes: number }): ParallelPlan | null {
   const workerUrl = scanWorkerUrl();
-  if (!workerUrl) return null;
-  const plan: ParallelPlan = { workerUrl, workers: policy.workers, minBytes: policy.minBytes };
-  if (policy.headStart) plan.headStart = policy.headStart;
-  return plan;
+  return workerUrl ? { workerUrl, workers: policy.workers, minBytes: policy.minBytes } : null;
 }
 
 const HEAD_BYTES = 64 * 1024;
 
 /** Newline-aligned byte ranges, or null when the file is not line-delimited JSON (or is gzip, or binary). */
-export function splitLineDelimited(path: string, size: number, workers: number, headStart = 0): Array<[number, number]> | null {
+export function splitLineDelimited(path: string, size: number, parts: number): Array<[number, number]> | null {
   let fd: number;
   try {
     fd = openSync(path, 'r');
@@ -77,10 +77,8 @@ export function splitLineDelimited(path: string, size: number, workers: number, 
     }
     const cuts = [0];
     const probe = Buffer.alloc(HEAD_BYTES);
-    // Equal shares of what is left once the first range has its head start.
-    const first = Math.min(size, headStart);
-    for (let k = 1; k < workers; k++) {
-      let at = Math.max(first + Math.floor(((size - first) * k) / workers), cuts[cuts.length - 1]!);
+    for (let k = 1; k < parts; k++) {
+      let at = Math.max(Math.floor((size * k) / parts), cuts[cuts.length - 1]!);
       for (;;) {
         const n = readSync(fd, probe, 0, probe.length, at);
         if (n === 0) {
@@ -108,15 +106,15 @@ export function splitLineDelimited(path: string, size: number, workers: number, 
 
 export async function readParallel(
   source: Source,
-  ranges: Array<[number, number]>,
+  pieces: Array<[number, number]>,
   read: ParallelRead,
   plan: ParallelPlan,
   onEvent: (event: LogEvent) => void,
   progress: (bytes: number) => void,
 ): Promise<InputResult> {
-  // offsets[k]: lines before range k, known once ranges 0..k-1 have finished.
-  const offsets: Array<number | null> = ranges.map((_, k) => (k === 0 ? 0 : null));
-  const lines: Array<number | null> = ranges.map(() => null);
+  // offsets[k]: lines before piece k, known once pieces 0..k-1 have finished.
+  const offsets: Array<number | null> = pieces.map((_, k) => (k === 0 ? 0 : null));
+  const lines: Array<number | null> = pieces.map(() => null);
   const sourceIn = (k: number, file: string, relative: number): SourceRef => {
     if (k === 0) return { file, line: relative };
     return {
@@ -129,28 +127,24 @@ export async function readParallel(
     };
   };
   const workers: Worker[] = [];
-  const summaries: Array<InputSummary | null> = ranges.map(() => null);
+  const summaries: Array<InputSummary | null> = pieces.map(() => null);
   const cleanups: Array<() => void> = [];
   const io = { gzip: false, bytes: source.size! };
   try {
-    const jobs = ranges.map(([start, end], k) => {
-      const job: RangeJob = { path: source.path!, name: source.name, start, end, probe: k === 0, maxRecordBytes: read.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES };
-      if (read.format) job.forced = read.format;
-      return job;
-    });
+    const job: ScanJob = { path: source.path!, name: source.name, pieces, counter: new SharedArrayBuffer(4), maxRecordBytes: read.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES };
+    if (read.format) job.forced = read.format;
     const finished = (k: number, summary: InputSummary) => {
       lines[k] = summary.line - 1;
-      for (let j = 1; j < ranges.length; j++) {
+      for (let j = 1; j < pieces.length; j++) {
         if (offsets[j] === null && offsets[j - 1] !== null && lines[j - 1] !== null) offsets[j] = offsets[j - 1]! + lines[j - 1]!;
       }
       const samples = summary.malformedSamples.map((m) => ({ reason: m.reason, source: sourceIn(k, m.source.file, m.source.line) }));
       summaries[k] = { ...summary, malformedSamples: samples };
     };
     let halted = false;
-    // Workers first, so they start while the main thread reads the first range.
-    const remote = jobs.slice(1).map((job, j) => {
-      const k = j + 1;
-      return new Promise<void>((resolve, reject) => {
+    // Workers first, so they start while the main thread reads its first piece.
+    const remote = Array.from({ length: Math.min(plan.workers, pieces.length) - 1 }, () =>
+      new Promise<void>((resolve, reject) => {
         const warm = takeWarmWorker();
         const worker = warm ?? new Worker(plan.workerUrl, { workerData: job });
         if (warm) warm.postMessage({ kind: 'job', job } satisfies JobMessage);
@@ -162,14 +156,15 @@ export async function readParallel(
         worker.on('message', (message: WorkerMessage) => {
           if (message.kind === 'events') {
             for (const wire of message.events) {
-              onEvent({ ...wire, time: wire.time === null ? null : DateTime.fromMillis(wire.time, { zone: 'utc' }), source: sourceIn(k, wire.source.file, wire.source.line) });
+              onEvent({ ...wire, time: wire.time === null ? null : DateTime.fromMillis(wire.time, { zone: 'utc' }), source: sourceIn(message.piece, wire.source.file, wire.source.line) });
             }
           } else if (message.kind === 'progress') {
             progress(message.bytes);
           } else if (message.kind === 'failed') {
             reject(Object.assign(new Error(message.message), { code: message.code }));
+          } else if (message.kind === 'piece') {
+            finished(message.piece, message.summary);
           } else {
-            finished(k, message.summary);
             resolve();
           }
         });
@@ -178,14 +173,20 @@ export async function readParallel(
           if (code !== 0) reject(new Error(`log scan worker exited with code ${code}`));
         });
       }).catch((err: unknown) => {
-        halted = true; // the main thread's range stops too
+        halted = true; // the main thread stops too
         throw err;
-      });
-    });
-    const local = scanHere(jobs[0]!, onEvent, progress, () => halted || read.signal?.aborted === true).then((summary) => {
-      if (summary) finished(0, summary);
-      else if (read.signal?.aborted) throw new InterruptedError();
-    });
+      }),
+    );
+    const local = (async () => {
+      const counter = new Int32Array(job.counter);
+      const stop = () => halted || read.signal?.aborted === true;
+      for (let range = claimPiece(job, counter); range && !stop(); range = claimPiece(job, counter)) {
+        const k = range.piece;
+        const summary = await scanHere(range, (event) => onEvent(k === 0 ? event : { ...event, source: sourceIn(k, event.source.file, event.source.line) }), progress, stop);
+        if (summary) finished(k, summary);
+      }
+      if (read.signal?.aborted) throw new InterruptedError();
+    })();
     await Promise.all([local, ...remote]);
   } catch (err) {
     if (err instanceof InterruptedError) throw err;

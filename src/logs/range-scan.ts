@@ -13,7 +13,9 @@ const CHUNK_BYTES = 4 * 1024 * 1024;
 
 export class RangeScan {
   private readonly reader: JsonRecordReader;
-  private readonly buffer = Buffer.allocUnsafe(CHUNK_BYTES);
+  /** For the chunks read before the kernel reads (then bytes go straight to its memory): one per thread. */
+  private static buffer: Buffer | null = null;
+  private readonly buffer = (RangeScan.buffer ??= Buffer.allocUnsafe(CHUNK_BYTES));
   private fd: number | null;
   private position: number;
 

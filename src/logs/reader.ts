@@ -4,7 +4,7 @@ import type { InputReader } from './input-reader.js';
 import { describeIoError, openSource, type OpenedSource, type Source } from './inputs.js';
 import { JsonRecordReader } from './json-reader.js';
 import { MALFORMED_SAMPLE_LIMIT } from './malformed.js';
-import { readParallel, splitLineDelimited, type ParallelPlan } from './parallel.js';
+import { PIECE_BYTES, readParallel, splitLineDelimited, type ParallelPlan } from './parallel.js';
 import { DEFAULT_MAX_RECORD_BYTES } from './scanner.js';
 import { sniffKind } from './sniff.js';
 import { inputResult, rejectedInput, type InputIo, type InputResult, type ReadStats } from './stats.js';
@@ -66,7 +66,8 @@ async function readOne(
 ): Promise<InputResult> {
   const plan = options.parallel;
   if (plan && plan.workers > 1 && source.path && (source.size ?? 0) >= plan.minBytes && options.format !== 'text') {
-    const ranges = splitLineDelimited(source.path, source.size!, plan.workers, plan.headStart);
+    const pieces = Math.max(plan.workers, Math.ceil(source.size! / (plan.pieceBytes ?? PIECE_BYTES)));
+    const ranges = splitLineDelimited(source.path, source.size!, pieces);
     if (ranges) return readParallel(source, ranges, options, plan, onEvent, progress);
   }
   let opened: OpenedSource;

@@ -1,11 +1,12 @@
 /**
- * Worker thread for the parallel fast path: scans one newline-aligned byte range of a large
- * line-delimited file and posts back events (lines relative to the range) as it finds them.
+ * Worker thread for the parallel fast path: claims pieces of a large line-delimited file one at a
+ * time (scan-protocol.ts) and posts back each piece's events (lines relative to the piece) as it
+ * finds them, then the piece's summary.
  */
-import { parentPort, workerData } from 'node:worker_threads';
 import { Settings } from 'luxon';
+import { parentPort, workerData } from 'node:worker_threads';
 import { RangeScan } from './range-scan.js';
-import { toWire, type JobMessage, type RangeJob, type WireEvent, type WorkerMessage } from './scan-protocol.js';
+import { claimPiece, toWire, type JobMessage, type ScanJob, type WireEvent, type WorkerMessage } from './scan-protocol.js';
 
 const BATCH = 500;
 
@@ -13,34 +14,39 @@ const BATCH = 500;
 // look-up of the system's (about 25 ms, on the way to the first event).
 Settings.defaultLocale = 'en-US';
 
-function run(job: RangeJob): void {
+function run(job: ScanJob): void {
   const port = parentPort!;
-  let batch: WireEvent[] = [];
-  const flush = () => {
-    if (batch.length > 0) port.postMessage({ kind: 'events', events: batch } satisfies WorkerMessage);
-    batch = [];
-  };
-  let scan: RangeScan | null = null;
-  try {
-    scan = new RangeScan(job, (event) => {
-      batch.push(toWire(event));
-      if (batch.length >= BATCH) flush();
-    });
-    for (let n = scan.step(); n > 0; n = scan.step()) {
-      flush();
-      port.postMessage({ kind: 'progress', bytes: n } satisfies WorkerMessage);
+  const counter = new Int32Array(job.counter);
+  for (let range = claimPiece(job, counter); range; range = claimPiece(job, counter)) {
+    const piece = range.piece;
+    let batch: WireEvent[] = [];
+    const flush = () => {
+      if (batch.length > 0) port.postMessage({ kind: 'events', piece, events: batch } satisfies WorkerMessage);
+      batch = [];
+    };
+    let scan: RangeScan | null = null;
+    try {
+      scan = new RangeScan(range, (event) => {
+        batch.push(toWire(event));
+        if (batch.length >= BATCH) flush();
+      });
+      for (let n = scan.step(); n > 0; n = scan.step()) {
+        flush();
+        port.postMessage({ kind: 'progress', bytes: n } satisfies WorkerMessage);
+      }
+    } catch (err) {
+      scan?.close();
+      const e = err as NodeJS.ErrnoException;
+      port.postMessage({ kind: 'failed', message: e.message, code: e.code } satisfies WorkerMessage);
+      return;
     }
-  } catch (err) {
-    scan?.close();
-    const e = err as NodeJS.ErrnoException;
-    port.postMessage({ kind: 'failed', message: e.message, code: e.code } satisfies WorkerMessage);
-    return;
+    const summary = scan.finish();
+    flush();
+    port.postMessage({ kind: 'piece', piece, summary } satisfies WorkerMessage);
   }
-  const summary = scan.finish();
-  flush();
-  port.postMessage({ kind: 'done', summary } satisfies WorkerMessage);
+  port.postMessage({ kind: 'done' } satisfies WorkerMessage);
 }
 
-if (parentPort && workerData) run(workerData as RangeJob);
+if (parentPort && workerData) run(workerData as ScanJob);
 // Started warm (warm-workers.ts): the job comes as a message.
 else if (parentPort) parentPort.once('message', (message: JobMessage) => run(message.job));

@@ -42,50 +42,40 @@ async function read(file: string, options: ReadOptions = {}) {
 }
 
 describe('the parallel split', () => {
-  it('gives the main thread its head start, then equal newline-aligned shares that cover the file', () => {
+  it('cuts a file into near-equal newline-aligned pieces that cover it', () => {
     const file = logFile('split.jsonl', 20000);
     const bytes = readFileSync(file);
     const size = bytes.length;
-    const even = splitLineDelimited(file, size, 2)!;
-    const ahead = splitLineDelimited(file, size, 3, Math.floor(size / 4))!;
-    for (const ranges of [even, ahead]) {
-      expect(ranges[0]![0]).toBe(0);
-      expect(ranges.at(-1)![1]).toBe(size);
-      for (let k = 1; k < ranges.length; k++) {
-        expect(ranges[k]![0]).toBe(ranges[k - 1]![1]);
-        expect(bytes[ranges[k]![0] - 1]).toBe(0x0a);
+    for (const parts of [2, 7]) {
+      const pieces = splitLineDelimited(file, size, parts)!;
+      expect(pieces).toHaveLength(parts);
+      expect(pieces[0]![0]).toBe(0);
+      expect(pieces.at(-1)![1]).toBe(size);
+      for (let k = 1; k < pieces.length; k++) {
+        expect(pieces[k]![0]).toBe(pieces[k - 1]![1]);
+        expect(bytes[pieces[k]![0] - 1]).toBe(0x0a);
       }
+      for (const [start, end] of pieces) expect((end - start) / size).toBeCloseTo(1 / parts, 2);
     }
-    const share = (r: [number, number]) => (r[1] - r[0]) / size;
-    expect(share(even[0]!)).toBeCloseTo(0.5, 2);
-    // A quarter first, then thirds of the other three quarters.
-    expect(share(ahead[0]!)).toBeCloseTo(0.25 + 0.75 / 3, 2);
-    expect(share(ahead[1]!)).toBeCloseTo(0.25, 2);
-  });
-
-  it('a head start of the whole file leaves nothing to split: read serially', () => {
-    const file = logFile('all-ahead.jsonl', 3000);
-    const size = readFileSync(file).length;
-    expect(splitLineDelimited(file, size, 2, size)).toBeNull();
   });
 });
 
-describe('the main thread reads the first range, workers the others', () => {
-  it('gives the serial answer with a head start and three threads', async () => {
+describe('threads claim pieces one at a time, the main thread too', () => {
+  it('gives the serial answer with many pieces and three threads', async () => {
     const file = logFile('three.jsonl', 12000);
     const serial = await read(file);
-    const parallel = await read(file, { parallel: { workerUrl, workers: 3, minBytes: 1, headStart: 200_000 } });
+    const parallel = await read(file, { parallel: { workerUrl, workers: 3, minBytes: 1, pieceBytes: 40_000 } });
     expect(parallel.stats.records).toBe(serial.stats.records);
     expect(parallel.stats.malformedSamples).toEqual(serial.stats.malformedSamples);
     expect(parallel.keys).toEqual(serial.keys);
     expect(serial.keys.length).toBeGreaterThan(100);
   });
 
-  it('a warm worker (started before the read) takes its range and gives the same answer', async () => {
+  it('a warm worker (started before the read) takes pieces and gives the same answer', async () => {
     const file = logFile('warm.jsonl', 8000);
     const serial = await read(file);
     warmScanWorkers(1, workerUrl);
-    const parallel = await read(file, { parallel: { workerUrl, workers: 2, minBytes: 1 } });
+    const parallel = await read(file, { parallel: { workerUrl, workers: 2, minBytes: 1, pieceBytes: 100_000 } });
     expect(takeWarmWorker()).toBeNull(); // the read took it
     expect(parallel.stats.records).toBe(serial.stats.records);
     expect(parallel.stats.malformedSamples).toEqual(serial.stats.malformedSamples);
