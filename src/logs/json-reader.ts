@@ -68,12 +68,12 @@ export class JsonRecordReader implements InputReader, LineSink {
 
   /** Memory the next bytes may be read into directly (see LineScanner.writable), or null. */
   writable(): Buffer | null {
-    return this.scanner instanceof LineScanner ? this.scanner.writable() : null;
+    return this.scanner.writable?.() ?? null;
   }
 
   /** n bytes were read into `writable()`. */
   pushWritten(n: number): void {
-    (this.scanner as LineScanner).pushWritten(n);
+    this.scanner.pushWritten!(n);
   }
 
   end(failure?: string): void {

@@ -19,11 +19,13 @@ export interface LineSink extends ScanSink {
   wantsEveryRecord(): boolean;
 }
 
-/** What a reader needs of a scanner, with or without the fast path. */
+/** What a reader needs of a scanner, with or without the fast path (only the fast path reads in place). */
 export interface RecordScanner {
   push(chunk: Buffer): void;
   end(): void;
   readonly currentLine: number;
+  writable?(): Buffer | null;
+  pushWritten?(n: number): void;
 }
 
 export const REGION_BYTES = 4 * 1024 * 1024;
