@@ -119,7 +119,9 @@ export class LineScanner implements RecordScanner {
    * region while the kernel reads. Fill some of it, then call `pushWritten` with how many bytes.
    */
   writable(): Buffer | null {
-    if (!this.fast) return null;
+    // At a line start where the kernel may read (a later piece of a file, from its first byte), it
+    // takes over now, so that even the first chunk is read in place.
+    if (!this.fast && !(this.canGoFast() && this.enterFast())) return null;
     const kernel = this.kernel!;
     return kernel.region.subarray(this.held);
   }

@@ -156,7 +156,7 @@ export async function readParallel(
         worker.on('message', (message: WorkerMessage) => {
           if (message.kind === 'events') {
             for (const wire of message.events) {
-              onEvent({ ...wire, time: wire.time === null ? null : DateTime.fromMillis(wire.time, { zone: 'utc' }), source: sourceIn(message.piece, wire.source.file, wire.source.line) });
+              onEvent({ ...wire, time: wire.time === null ? null : DateTime.fromMillis(wire.time, { zone: 'utc', locale: 'en-US' }), source: sourceIn(message.piece, wire.source.file, wire.source.line) });
             }
           } else if (message.kind === 'progress') {
             progress(message.bytes);

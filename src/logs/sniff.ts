@@ -3,7 +3,12 @@
  * JSON or text. Every reader decides the same way: the serial reader, the parallel splitter and
  * openSource.
  */
+import { isUtf8 } from 'node:buffer';
 import { JsonScanner } from './scanner.js';
+
+/** The control characters looksBinary counts (not tab, LF, FF, CR or ESC), and DEL: each found by memchr. */
+const BAD_CONTROLS = [...Array(0x20).keys(), 0x7f].filter((c) => ![0x09, 0x0a, 0x0c, 0x0d, 0x1b].includes(c));
+const REPLACEMENT = Buffer.from([0xef, 0xbf, 0xbd]);
 
 /** Length of a UTF-8 byte order mark at the start of `bytes` (3), or 0. */
 export function bomLength(bytes: Uint8Array): number {
@@ -22,6 +27,9 @@ export function isGzip(bytes: Uint8Array): boolean {
 export function looksBinary(sample: Buffer): boolean {
   if (sample.length === 0) return false;
   if (sample.includes(0)) return true;
+  // The usual answer without a character loop (cold, it cost 7 ms of start-up): valid UTF-8 with no
+  // control character and no U+FFFD has nothing to count.
+  if (isUtf8(sample) && !BAD_CONTROLS.some((b) => sample.includes(b)) && !sample.includes(REPLACEMENT)) return false;
   // stream: true holds back a multi-byte character cut at the end of the sample.
   const text = new TextDecoder('utf-8', { fatal: false }).decode(sample, { stream: true });
   let bad = 0;
