@@ -58,6 +58,11 @@ export class JsonRecordReader implements InputReader, LineSink {
    * Import job reports are parsed whole: they are small documents (never split between workers) and
    * a job that failed as a whole carries no marker word. Everything else relies on the fast path.
    */
+  /** Still learning the format: the first PROBE_RECORDS records are parsed whatever they hold. */
+  private get probing(): boolean {
+    return this.options.probe !== false && this.probeParsed < PROBE_RECORDS;
+  }
+
   private get parsesAll(): boolean {
     return this.format === 'import-errors';
   }
@@ -98,7 +103,7 @@ export class JsonRecordReader implements InputReader, LineSink {
   record(bytes: Buffer, line: number, inArray: boolean, candidate: boolean): void {
     if (this.notALog) return;
     this.records++;
-    const probing = this.options.probe !== false && this.probeParsed < PROBE_RECORDS;
+    const probing = this.probing;
     const wanted = candidate || this.parsesAll;
     if (!wanted && !probing) return;
     let value: unknown;
@@ -129,7 +134,7 @@ export class JsonRecordReader implements InputReader, LineSink {
   }
 
   wantsEveryRecord(): boolean {
-    return this.parsesAll || (this.options.probe !== false && this.probeParsed < PROBE_RECORDS);
+    return this.parsesAll || this.probing;
   }
 
   malformed(line: number, reason: string): void {

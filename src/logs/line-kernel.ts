@@ -183,19 +183,23 @@ class WasmKernel implements LineKernel {
 
 /** The kernels this machine can run, fastest first (UNSTICK_SCAN narrows it to one, or none). */
 export function availableKernels(): KernelKind[] {
-  const forced = process.env.UNSTICK_SCAN;
-  const kinds: KernelKind[] = [];
-  if ((!forced || forced === 'native') && loadNative()) kinds.push('native');
-  if ((!forced || forced === 'wasm') && loadWasm()) kinds.push('wasm');
-  return kinds;
+  return KERNELS.filter(runs).map(([kind]) => kind);
 }
 
-/** The fastest kernel this machine runs, loading no other; null when none runs. */
-function fastestKernel(): KernelKind | null {
+/** Fastest first. */
+const KERNELS: ReadonlyArray<readonly [KernelKind, () => unknown]> = [
+  ['native', loadNative],
+  ['wasm', loadWasm],
+];
+
+const runs = ([kind, load]: readonly [KernelKind, () => unknown]): boolean => {
   const forced = process.env.UNSTICK_SCAN;
-  if ((!forced || forced === 'native') && loadNative()) return 'native';
-  if ((!forced || forced === 'wasm') && loadWasm()) return 'wasm';
-  return null;
+  return (!forced || forced === kind) && load() !== null;
+};
+
+/** The fastest kernel this machine runs, loading no slower one; null when none runs. */
+function fastestKernel(): KernelKind | null {
+  return KERNELS.find(runs)?.[0] ?? null;
 }
 
 /** Whether a kernel can run here (false: the JavaScript scanner reads every line). */

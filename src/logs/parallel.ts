@@ -1,6 +1,5 @@
 import { closeSync, openSync, readSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
-import { DateTime } from 'luxon';
 import { InterruptedError } from '../errors.js';
 import type { InputSummary } from './input-reader.js';
 import { describeIoError, type Source } from './inputs.js';
@@ -10,6 +9,7 @@ import { claimPiece, type JobMessage, type RangeJob, type ScanJob, type WorkerMe
 import { DEFAULT_MAX_RECORD_BYTES } from './scanner.js';
 import { bomLength, isGzip, looksBinary } from './sniff.js';
 import { inputResult, type InputResult } from './stats.js';
+import { utcFromMillis } from './values.js';
 import { scanWorkerUrl, takeWarmWorker } from './warm-workers.js';
 
 export { scanWorkerUrl };
@@ -156,7 +156,7 @@ export async function readParallel(
         worker.on('message', (message: WorkerMessage) => {
           if (message.kind === 'events') {
             for (const wire of message.events) {
-              onEvent({ ...wire, time: wire.time === null ? null : DateTime.fromMillis(wire.time, { zone: 'utc', locale: 'en-US' }), source: sourceIn(message.piece, wire.source.file, wire.source.line) });
+              onEvent({ ...wire, time: wire.time === null ? null : utcFromMillis(wire.time), source: sourceIn(message.piece, wire.source.file, wire.source.line) });
             }
           } else if (message.kind === 'progress') {
             progress(message.bytes);

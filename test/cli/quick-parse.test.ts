@@ -1,8 +1,8 @@
-import { PassThrough } from 'node:stream';
 import { Option } from 'commander';
 import { describe, expect, it } from 'vitest';
-import { COMMANDS, quickParse, run } from '../../src/cli/main.js';
+import { COMMANDS, quickParse } from '../../src/cli/main.js';
 import { argument, attributeName, choice, defineCommand, flag, option, type ArgumentSpec, type CommandEntry, type OptionSpec, type Parsed } from '../../src/cli/spec.js';
+import { runCli } from '../helpers/cli.js';
 
 /**
  * main.ts reads a plain command line without commander (quickParse) and hands everything else to
@@ -44,14 +44,8 @@ function recording(commands: readonly CommandEntry[]) {
     commands: wrapped,
     async run(argv: string[]) {
       seen = null;
-      const stdout = new PassThrough();
-      const stderr = new PassThrough();
-      let out = '';
-      let err = '';
-      stdout.on('data', (d: Buffer) => (out += d.toString()));
-      stderr.on('data', (d: Buffer) => (err += d.toString()));
-      const code = await run(argv, { stdout, stderr, stdin: new PassThrough(), env: {}, signal: new AbortController().signal }, wrapped);
-      return { code, stdout: out, stderr: err, seen };
+      const result = await runCli(argv, { env: {}, signal: new AbortController().signal, commands: wrapped });
+      return { ...result, seen };
     },
   };
 }

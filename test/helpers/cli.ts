@@ -12,7 +12,7 @@ export interface CliResult {
 /** Runs the CLI in-process over in-memory streams (not terminals), as a pipe or CI would. */
 export async function runCli(
   argv: string[],
-  options: { stdin?: string | Buffer | Readable; env?: NodeJS.ProcessEnv; tty?: boolean; signal?: AbortSignal; cwd?: string } = {},
+  options: { stdin?: string | Buffer | Readable; env?: NodeJS.ProcessEnv; tty?: boolean; signal?: AbortSignal; cwd?: string; commands?: readonly CommandEntry[] } = {},
 ): Promise<CliResult> {
   const stdout = new PassThrough();
   const stderr = new PassThrough();
@@ -32,7 +32,7 @@ export async function runCli(
     env: options.env ?? { ...process.env, NO_COLOR: '' },
     ...(options.signal ? { signal: options.signal } : {}),
     ...(options.cwd ? { cwd: options.cwd } : {}),
-  });
+  }, options.commands);
   return { code, stdout: out, stderr: err };
 }
 

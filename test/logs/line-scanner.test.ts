@@ -3,7 +3,7 @@ import { availableKernels, type KernelKind } from '../../src/logs/line-kernel.js
 import { LineScanner, type LineSink } from '../../src/logs/line-scanner.js';
 import { MARKER_WORDS } from '../../src/logs/markers.js';
 import { JsonScanner } from '../../src/logs/scanner.js';
-import { rng } from '../helpers/rng.js';
+import { prng as rng } from '../../scripts/prng.js';
 
 /**
  * The WebAssembly fast path must read every input exactly as the JavaScript scanner does: the same

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { JsonScanner } from '../../src/logs/scanner.js';
-import { rng } from '../helpers/rng.js';
+import { prng as rng } from '../../scripts/prng.js';
 
 interface Rec {
   text: string;
