@@ -168,15 +168,18 @@ export function linkedIdentityId(identity: ScenarioIdentity): string {
   return `${identity.provider}|${bare}`;
 }
 
-export function parseScenario(text: string, file: string): Scenario {
-  let value: unknown;
+/** JSON.parse, with a syntax error as a ScenarioError naming its line. */
+function parseJson(text: string, file: string): unknown {
   try {
-    value = JSON.parse(text);
+    return JSON.parse(text);
   } catch (err) {
     const message = (err as Error).message;
     throw new ScenarioError(`invalid JSON: ${message}`, file, lineAt(text, jsonErrorOffset(text, message)));
   }
-  return new Validator(text, file).scenario(value);
+}
+
+export function parseScenario(text: string, file: string): Scenario {
+  return new Validator(text, file).scenario(parseJson(text, file));
 }
 
 /**
@@ -185,13 +188,7 @@ export function parseScenario(text: string, file: string): Scenario {
  */
 export function parseRateLimitOverride(text: string, file: string): RateLimitSpec | null {
   if (text.trim() === '') throw new ScenarioError('the body must be a rate limit ({"burst", "perSecond" or "perMinute", "groups"?}), or null for none', file);
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (err) {
-    const message = (err as Error).message;
-    throw new ScenarioError(`invalid JSON: ${message}`, file, lineAt(text, jsonErrorOffset(text, message)));
-  }
+  const value = parseJson(text, file);
   if (value === null) return null;
   // Seen from a scenario whose rateLimit is the body: the paths and lines stay the body's (no newline is added).
   return new Validator(`{"rateLimit":${text}}`, file).rateLimit(value);
