@@ -23,7 +23,7 @@ const includes = [path.resolve(path.dirname(process.execPath), '../include/node'
   .filter((dir) => existsSync(path.join(dir, 'node_api.h')));
 if (includes.length === 0) skip("Node's headers (node_api.h) not found");
 const compiler = process.env.CC || 'cc';
-const flags = ['-O3', '-std=gnu11', '-fPIC', '-shared', '-Wall', '-Werror', `-I${includes[0]}`, source, '-o', target];
+const flags = ['-O3', '-std=gnu11', '-fPIC', '-shared', '-pthread', '-Wall', '-Werror', `-I${includes[0]}`, source, '-o', target];
 if (process.platform === 'darwin') flags.push('-undefined', 'dynamic_lookup');
 mkdirSync(path.dirname(target), { recursive: true });
 const result = spawnSync(compiler, flags, { encoding: 'utf8' });

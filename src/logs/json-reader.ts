@@ -4,6 +4,7 @@ import { recordToEvents } from './records.js';
 import { lineKernelAvailable } from './line-kernel.js';
 import { LineScanner, type LineSink, type RecordScanner } from './line-scanner.js';
 import { JsonScanner } from './scanner.js';
+import type { PrescannedPiece } from './prescan.js';
 import type { LogEvent, LogFormat } from './types.js';
 
 /** How many records are parsed regardless of markers, to learn an input's format. */
@@ -79,6 +80,11 @@ export class JsonRecordReader implements InputReader, LineSink {
   /** n bytes were read into `writable()`. */
   pushWritten(n: number): void {
     this.scanner.pushWritten!(n);
+  }
+
+  /** Settles a prescanned piece (LineScanner.replay): null, or the offset from which to push its bytes. */
+  replay(piece: PrescannedPiece, length: number): number | null {
+    return this.scanner.replay ? this.scanner.replay(piece, length) : 0;
   }
 
   end(failure?: string): void {

@@ -202,6 +202,11 @@ function fastestKernel(): KernelKind | null {
   return KERNELS.find(runs)?.[0] ?? null;
 }
 
+/** The native addon, when it is the kernel chosen here (it also runs the prescan threads, prescan.ts). */
+export function nativeKernelModule(): object | null {
+  return fastestKernel() === 'native' ? loadNative() : null;
+}
+
 /** Whether a kernel can run here (false: the JavaScript scanner reads every line). */
 export function lineKernelAvailable(): boolean {
   return fastestKernel() !== null;

@@ -10,6 +10,7 @@
  * differential tests hold it to that.
  */
 import { openLineKernel, releaseLineKernel, type KernelKind, type LineKernel } from './line-kernel.js';
+import { ENTRY_FIELDS, type PrescannedPiece } from './prescan.js';
 import { JsonScanner, type ScanOptions, type ScanSink } from './scanner.js';
 
 export interface LineSink extends ScanSink {
@@ -26,6 +27,7 @@ export interface RecordScanner {
   readonly currentLine: number;
   writable?(): Buffer | null;
   pushWritten?(n: number): void;
+  replay?(piece: PrescannedPiece, length: number): number | null;
 }
 
 export const REGION_BYTES = 4 * 1024 * 1024;
@@ -194,6 +196,42 @@ export class LineScanner implements RecordScanner {
   private bytesBefore(at: number): Buffer {
     const region = this.kernel!.region;
     return at >= 8 ? region.subarray(at - 8, at) : Buffer.concat([this.before, region.subarray(0, at)]);
+  }
+
+  /**
+   * Settles a piece of `length` bytes that a prescan thread classified (prescan.ts) as scanLines
+   * would have from the piece's first byte, before any byte is pushed. Returns null when the piece is
+   * settled, or the offset in it from which the caller pushes the bytes (the JavaScript scanner is
+   * then in charge: a line took it out of the line-based scan, or the thread handed the piece over).
+   */
+  replay(piece: PrescannedPiece, length: number): number | null {
+    if (this.fast || this.slow.offset !== 0 || !this.canGoFast()) return 0;
+    const { entries, arena } = piece;
+    const bytes = (at: number, n: number) => arena.subarray(at, at + n);
+    let counted = 0;
+    for (let j = 0; j < entries.length; j += ENTRY_FIELDS) {
+      const line = 1 + entries[j + 6]!;
+      const plain = Math.floor(entries[j + 7]! / 2);
+      const before = bytes(entries[j]!, entries[j + 1]!);
+      const lineEnd = entries[j + 5]!;
+      this.sink.plainRecords(plain - counted);
+      counted = plain;
+      if (entries[j + 7]! % 2 === 1) {
+        this.slow.resumeAt(line, entries[j + 4]!, before);
+        this.slow.push(bytes(entries[j + 2]!, entries[j + 3]!));
+        if (!this.canGoFast()) return lineEnd;
+      } else {
+        this.sink.record(bytes(entries[j + 2]!, entries[j + 3]!), line, false, true);
+        if (this.sink.wantsEveryRecord()) {
+          this.slow.resumeAt(line + 1, lineEnd, before);
+          return lineEnd;
+        }
+      }
+    }
+    this.sink.plainRecords(piece.plain - counted);
+    const stopped = piece.stopped >= 0 ? piece.stopped : null;
+    this.slow.resumeAt(1 + piece.lines, stopped ?? length, bytes(piece.stopBeforeAt, piece.stopBeforeLength));
+    return stopped;
   }
 
   /** Hands the held bytes from `from` (an unfinished line) to the JavaScript scanner, positioned at their start. */

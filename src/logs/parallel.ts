@@ -1,16 +1,17 @@
-import { closeSync, openSync, readSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { InterruptedError } from '../errors.js';
 import type { InputSummary } from './input-reader.js';
 import { describeIoError, type Source } from './inputs.js';
 import { MALFORMED_SAMPLE_LIMIT } from './malformed.js';
 import { RangeScan } from './range-scan.js';
+import { JsonRecordReader } from './json-reader.js';
+import { Prescan, prescanError, prescanKey, takeEarlyPrescan, type PrescannedPiece } from './prescan.js';
 import { claimPiece, type JobMessage, type RangeJob, type ScanJob, type WorkerMessage } from './scan-protocol.js';
 import { DEFAULT_MAX_RECORD_BYTES } from './scanner.js';
-import { bomLength, isGzip, looksBinary } from './sniff.js';
 import { inputResult, type InputResult } from './stats.js';
 import { utcFromMillis } from './values.js';
 import { scanWorkerUrl, takeWarmWorker } from './warm-workers.js';
+
 
 export { scanWorkerUrl };
 import type { LogEvent, LogFormat, MalformedRecord, SourceRef } from './types.js';
@@ -30,10 +31,9 @@ export interface ParallelPlan {
   minBytes: number;
   /** Bytes per piece (default PIECE_BYTES); a file has at least one piece per thread. */
   pieceBytes?: number;
+  /** False: worker threads read, even where native prescan threads could (prescan.ts). */
+  prescan?: boolean;
 }
-
-/** Small enough that the threads finish within a piece of each other, large enough to cost nothing. */
-export const PIECE_BYTES = 64 * 1024 * 1024;
 
 /** What a parallel read takes from the read's options. */
 export interface ParallelRead {
@@ -51,56 +51,46 @@ export function parallelPlan(policy: { workers: number; minBytes: number }): Par
   return workerUrl ? { workerUrl, workers: policy.workers, minBytes: policy.minBytes } : null;
 }
 
-const HEAD_BYTES = 64 * 1024;
+/**
+ * What the pieces of one file have found so far, whoever read them: their summaries, and the line
+ * each piece starts at, known once every piece before it has finished.
+ */
+class PieceBook {
+  private readonly offsets: Array<number | null>;
+  private readonly lines: Array<number | null>;
+  readonly summaries: Array<InputSummary | null>;
 
-/** Newline-aligned byte ranges, or null when the file is not line-delimited JSON (or is gzip, or binary). */
-export function splitLineDelimited(path: string, size: number, parts: number): Array<[number, number]> | null {
-  let fd: number;
-  try {
-    fd = openSync(path, 'r');
-  } catch {
-    return null; // the serial reader reports why
+  constructor(private readonly count: number) {
+    this.offsets = Array.from({ length: count }, (_, k) => (k === 0 ? 0 : null));
+    this.lines = Array.from({ length: count }, () => null);
+    this.summaries = Array.from({ length: count }, () => null);
   }
-  try {
-    const head = Buffer.alloc(Math.min(size, HEAD_BYTES));
-    readSync(fd, head, 0, head.length, 0);
-    if (isGzip(head)) return null;
-    if (looksBinary(head)) return null;
-    const bom = bomLength(head);
-    if (head[bom] !== 0x7b) return null;
-    const nl = head.indexOf(0x0a);
-    if (nl === -1) return null;
-    try {
-      JSON.parse(head.subarray(bom, nl).toString('utf8'));
-    } catch {
-      return null; // the first record spans lines: pretty-printed, so it must be scanned in order
+
+  sourceIn(k: number, file: string, relative: number): SourceRef {
+    if (k === 0) return { file, line: relative };
+    const offsets = this.offsets;
+    return {
+      file,
+      get line(): number {
+        const base = offsets[k];
+        if (base === null || base === undefined) throw new Error('internal: a line number was read before the parallel scan finished');
+        return relative + base;
+      },
+    };
+  }
+
+  /** An event of piece k, with its line resolved once the pieces before k have counted theirs. */
+  event(k: number, event: LogEvent): LogEvent {
+    return k === 0 ? event : { ...event, source: this.sourceIn(k, event.source.file, event.source.line) };
+  }
+
+  finished(k: number, summary: InputSummary): void {
+    this.lines[k] = summary.line - 1;
+    for (let j = 1; j < this.count; j++) {
+      if (this.offsets[j] === null && this.offsets[j - 1] !== null && this.lines[j - 1] !== null) this.offsets[j] = this.offsets[j - 1]! + this.lines[j - 1]!;
     }
-    const cuts = [0];
-    const probe = Buffer.alloc(HEAD_BYTES);
-    for (let k = 1; k < parts; k++) {
-      let at = Math.max(Math.floor((size * k) / parts), cuts[cuts.length - 1]!);
-      for (;;) {
-        const n = readSync(fd, probe, 0, probe.length, at);
-        if (n === 0) {
-          at = size;
-          break;
-        }
-        const p = probe.subarray(0, n).indexOf(0x0a);
-        if (p !== -1) {
-          at += p + 1;
-          break;
-        }
-        at += n;
-      }
-      if (at >= size) break;
-      cuts.push(at);
-    }
-    cuts.push(size);
-    const ranges: Array<[number, number]> = [];
-    for (let k = 0; k + 1 < cuts.length; k++) if (cuts[k]! < cuts[k + 1]!) ranges.push([cuts[k]!, cuts[k + 1]!]);
-    return ranges.length > 1 ? ranges : null;
-  } finally {
-    closeSync(fd);
+    const samples = summary.malformedSamples.map((m) => ({ reason: m.reason, source: this.sourceIn(k, m.source.file, m.source.line) }));
+    this.summaries[k] = { ...summary, malformedSamples: samples };
   }
 }
 
@@ -112,38 +102,110 @@ export async function readParallel(
   onEvent: (event: LogEvent) => void,
   progress: (bytes: number) => void,
 ): Promise<InputResult> {
-  // offsets[k]: lines before piece k, known once pieces 0..k-1 have finished.
-  const offsets: Array<number | null> = pieces.map((_, k) => (k === 0 ? 0 : null));
-  const lines: Array<number | null> = pieces.map(() => null);
-  const sourceIn = (k: number, file: string, relative: number): SourceRef => {
-    if (k === 0) return { file, line: relative };
-    return {
-      file,
-      get line(): number {
-        const base = offsets[k];
-        if (base === null || base === undefined) throw new Error('internal: a line number was read before the parallel scan finished');
-        return relative + base;
-      },
-    };
-  };
-  const workers: Worker[] = [];
-  const summaries: Array<InputSummary | null> = pieces.map(() => null);
-  const cleanups: Array<() => void> = [];
+  const book = new PieceBook(pieces.length);
   const io = { gzip: false, bytes: source.size! };
+  const job: ScanJob = { path: source.path!, name: source.name, pieces, counter: new SharedArrayBuffer(4), maxRecordBytes: read.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES };
+  if (read.format) job.forced = read.format;
+  // Prescan threads read every piece but the first; worker threads share the pieces with this one.
+  const prescan =
+    plan.prescan === false ? null : (takeEarlyPrescan(prescanKey(job.path, pieces, job.maxRecordBytes)) ?? Prescan.start(job.path, pieces, job.maxRecordBytes, plan.workers));
   try {
-    const job: ScanJob = { path: source.path!, name: source.name, pieces, counter: new SharedArrayBuffer(4), maxRecordBytes: read.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES };
-    if (read.format) job.forced = read.format;
-    const finished = (k: number, summary: InputSummary) => {
-      lines[k] = summary.line - 1;
-      for (let j = 1; j < pieces.length; j++) {
-        if (offsets[j] === null && offsets[j - 1] !== null && lines[j - 1] !== null) offsets[j] = offsets[j - 1]! + lines[j - 1]!;
-      }
-      const samples = summary.malformedSamples.map((m) => ({ reason: m.reason, source: sourceIn(k, m.source.file, m.source.line) }));
-      summaries[k] = { ...summary, malformedSamples: samples };
-    };
+    await (prescan
+      ? readWithPrescan(job, prescan, book, read, onEvent, progress)
+      : readWithWorkers(job, Math.min(plan.workers, pieces.length) - 1, book, read, plan, onEvent, progress));
+  } catch (err) {
+    if (err instanceof InterruptedError) throw err;
+    // A read failure (the file vanished, permissions changed) rejects this input; anything else is a bug.
+    if (!(err as NodeJS.ErrnoException).code) throw err;
+    // What the finished ranges saw stays (their malformed records, the format); no record or event counts.
+    const { input } = inputResult(source, io, joinRanges(book.summaries));
+    return { input: { ...input, records: 0, events: 0, rejected: `cannot read: ${describeIoError(err)}`, unreadable: true }, samples: [] };
+  } finally {
+    prescan?.stop();
+  }
+  const result = inputResult(source, io, joinRanges(book.summaries));
+  return { input: result.input, samples: result.samples.slice(0, MALFORMED_SAMPLE_LIMIT) };
+}
+
+/**
+ * Native prescan threads (prescan.ts) read pieces 1.. from the moment they start, faster than this
+ * thread could (no V8 between the kernel and the file). This thread reads piece 0 (the format probe,
+ * a short one) and settles theirs as they finish; events of their pieces are found here, then.
+ */
+async function readWithPrescan(
+  job: ScanJob,
+  prescan: Prescan,
+  book: PieceBook,
+  read: ParallelRead,
+  onEvent: (event: LogEvent) => void,
+  progress: (bytes: number) => void,
+): Promise<void> {
+  const waiting = new Set(job.pieces.keys());
+  waiting.delete(0);
+  const settleReady = (waitMs: number) => {
+    for (const k of waiting) {
+      const piece = prescan.take(k, waitMs);
+      if (!piece) return; // in order: the next ones are later still
+      waiting.delete(k);
+      if (piece.error) throw prescanError(piece);
+      settle(k, piece);
+    }
+  };
+  const settle = (k: number, piece: PrescannedPiece) => {
+    const range = pieceRange(job, k);
+    const reader = new JsonRecordReader(range.name, (event) => onEvent(book.event(k, event)), { forced: range.forced, probe: false, maxRecordBytes: range.maxRecordBytes, lineDelimited: true });
+    const length = range.end - range.start;
+    const from = reader.replay(piece, length);
+    progress(from ?? length);
+    if (from === null) {
+      reader.end();
+      book.finished(k, reader.summary());
+      return;
+    }
+    // The JavaScript scanner reads the rest of the piece here, as it reads piece 0.
+    const scan = new RangeScan(range, reader, from);
+    try {
+      for (let n = scan.step(); n > 0; n = scan.step()) progress(n);
+      book.finished(k, scan.finish());
+    } finally {
+      scan.close();
+    }
+  };
+  const stop = () => read.signal?.aborted === true;
+  const head = await scanHere(new RangeScan(pieceRange(job, 0), onEvent), progress, stop, () => settleReady(0));
+  if (head) book.finished(0, head);
+  // Waits a little at a time, so that Ctrl+C and the progress bar get their turn in between.
+  while (waiting.size > 0 && !stop()) {
+    settleReady(20);
+    await new Promise<void>((resolve) => setImmediate(resolve));
+  }
+  if (read.signal?.aborted) throw new InterruptedError();
+}
+
+/** Piece k of a job, as one thread reads it. */
+function pieceRange(job: ScanJob, k: number): RangeJob {
+  const [start, end] = job.pieces[k]!;
+  const range: RangeJob = { path: job.path, name: job.name, start, end, probe: k === 0, maxRecordBytes: job.maxRecordBytes, piece: k };
+  if (job.forced) range.forced = job.forced;
+  return range;
+}
+
+/** Worker threads (scan-worker.ts) claim pieces with the main thread; used where the native kernel does not run. */
+async function readWithWorkers(
+  job: ScanJob,
+  count: number,
+  book: PieceBook,
+  read: ParallelRead,
+  plan: ParallelPlan,
+  onEvent: (event: LogEvent) => void,
+  progress: (bytes: number) => void,
+): Promise<void> {
+  const workers: Worker[] = [];
+  const cleanups: Array<() => void> = [];
+  try {
     let halted = false;
     // Workers first, so they start while the main thread reads its first piece.
-    const remote = Array.from({ length: Math.min(plan.workers, pieces.length) - 1 }, () =>
+    const remote = Array.from({ length: count }, () =>
       new Promise<void>((resolve, reject) => {
         const warm = takeWarmWorker();
         const worker = warm ?? new Worker(plan.workerUrl, { workerData: job });
@@ -156,14 +218,14 @@ export async function readParallel(
         worker.on('message', (message: WorkerMessage) => {
           if (message.kind === 'events') {
             for (const wire of message.events) {
-              onEvent({ ...wire, time: wire.time === null ? null : utcFromMillis(wire.time), source: sourceIn(message.piece, wire.source.file, wire.source.line) });
+              onEvent({ ...wire, time: wire.time === null ? null : utcFromMillis(wire.time), source: book.sourceIn(message.piece, wire.source.file, wire.source.line) });
             }
           } else if (message.kind === 'progress') {
             progress(message.bytes);
           } else if (message.kind === 'failed') {
             reject(Object.assign(new Error(message.message), { code: message.code }));
           } else if (message.kind === 'piece') {
-            finished(message.piece, message.summary);
+            book.finished(message.piece, message.summary);
           } else {
             resolve();
           }
@@ -182,39 +244,30 @@ export async function readParallel(
       const stop = () => halted || read.signal?.aborted === true;
       for (let range = claimPiece(job, counter); range && !stop(); range = claimPiece(job, counter)) {
         const k = range.piece;
-        const summary = await scanHere(range, (event) => onEvent(k === 0 ? event : { ...event, source: sourceIn(k, event.source.file, event.source.line) }), progress, stop);
-        if (summary) finished(k, summary);
+        const summary = await scanHere(new RangeScan(range, (event) => onEvent(book.event(k, event))), progress, stop);
+        if (summary) book.finished(k, summary);
       }
       if (read.signal?.aborted) throw new InterruptedError();
     })();
     await Promise.all([local, ...remote]);
-  } catch (err) {
-    if (err instanceof InterruptedError) throw err;
-    // A read failure (the file vanished, permissions changed) rejects this input; anything else is a bug.
-    if (!(err as NodeJS.ErrnoException).code) throw err;
-    // What the finished ranges saw stays (their malformed records, the format); no record or event counts.
-    const { input } = inputResult(source, io, joinRanges(summaries));
-    return { input: { ...input, records: 0, events: 0, rejected: `cannot read: ${describeIoError(err)}`, unreadable: true }, samples: [] };
   } finally {
     for (const cleanup of cleanups) cleanup();
     for (const worker of workers) void worker.terminate();
   }
-  const result = inputResult(source, io, joinRanges(summaries));
-  return { input: result.input, samples: result.samples.slice(0, MALFORMED_SAMPLE_LIMIT) };
 }
 
 /**
  * The main thread's range: read a chunk at a time, letting worker messages, the progress bar and
- * Ctrl+C in between chunks. Null when stopped (interrupted, or a worker failed).
+ * Ctrl+C in between chunks (and `between`). Null when stopped (interrupted, or a worker failed).
  */
-async function scanHere(job: RangeJob, onEvent: (event: LogEvent) => void, progress: (bytes: number) => void, stop: () => boolean): Promise<InputSummary | null> {
-  const scan = new RangeScan(job, onEvent);
+async function scanHere(scan: RangeScan, progress: (bytes: number) => void, stop: () => boolean, between?: () => void): Promise<InputSummary | null> {
   try {
     for (;;) {
       if (stop()) return null;
       const n = scan.step();
       if (n === 0) return scan.finish();
       progress(n);
+      between?.();
       await new Promise<void>((resolve) => setImmediate(resolve));
     }
   } finally {

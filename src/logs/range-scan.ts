@@ -19,13 +19,20 @@ export class RangeScan {
   private fd: number | null;
   private position: number;
 
-  /** Opens the file: throws its read error (an ErrnoException), as `step` does. */
+  /**
+   * Opens the file: throws its read error (an ErrnoException), as `step` does. Given a reader, goes on
+   * with it from `from` bytes into the range (the rest of a piece a prescan thread handed over).
+   */
   constructor(
     private readonly job: RangeJob,
-    onEvent: (event: LogEvent) => void,
+    events: ((event: LogEvent) => void) | JsonRecordReader,
+    from = 0,
   ) {
-    this.reader = new JsonRecordReader(job.name, onEvent, { forced: job.forced, probe: job.probe, maxRecordBytes: job.maxRecordBytes, lineDelimited: true });
-    this.position = job.start;
+    this.reader =
+      events instanceof JsonRecordReader
+        ? events
+        : new JsonRecordReader(job.name, events, { forced: job.forced, probe: job.probe, maxRecordBytes: job.maxRecordBytes, lineDelimited: true });
+    this.position = job.start + from;
     this.fd = openSync(job.path, 'r');
   }
 

@@ -4,7 +4,9 @@ import type { InputReader } from './input-reader.js';
 import { describeIoError, openSource, type OpenedSource, type Source } from './inputs.js';
 import { JsonRecordReader } from './json-reader.js';
 import { MALFORMED_SAMPLE_LIMIT } from './malformed.js';
-import { PIECE_BYTES, readParallel, splitLineDelimited, type ParallelPlan } from './parallel.js';
+import { readParallel, type ParallelPlan } from './parallel.js';
+import { stopEarlyPrescan } from './prescan.js';
+import { piecesOf } from './split.js';
 import { DEFAULT_MAX_RECORD_BYTES } from './scanner.js';
 import { sniffKind } from './sniff.js';
 import { inputResult, rejectedInput, type InputIo, type InputResult, type ReadStats } from './stats.js';
@@ -55,6 +57,8 @@ export async function readLogs(
       if (stats.malformedSamples.length < MALFORMED_SAMPLE_LIMIT) stats.malformedSamples.push(sample);
     }
   }
+  // A prescan started for a file before the CLI loaded (src/cli/early.ts) that no read took.
+  stopEarlyPrescan();
   return stats;
 }
 
@@ -66,8 +70,7 @@ async function readOne(
 ): Promise<InputResult> {
   const plan = options.parallel;
   if (plan && plan.workers > 1 && source.path && (source.size ?? 0) >= plan.minBytes && options.format !== 'text') {
-    const pieces = Math.max(plan.workers, Math.ceil(source.size! / (plan.pieceBytes ?? PIECE_BYTES)));
-    const ranges = splitLineDelimited(source.path, source.size!, pieces);
+    const ranges = piecesOf(source.path, source.size!, plan.workers, plan.pieceBytes);
     if (ranges) return readParallel(source, ranges, options, plan, onEvent, progress);
   }
   let opened: OpenedSource;

@@ -31,18 +31,18 @@ export function warmScanWorkers(count: number, url: URL | null = scanWorkerUrl()
   }
 }
 
-/** Starts `count` workers when one of `inputs` is a file of at least `minBytes` (it will be split). */
-export function warmForFiles(inputs: readonly string[], count: number, minBytes: number, url: URL | null = scanWorkerUrl()): void {
-  const large = inputs.some((input) => {
-    if (input === '-') return false;
+/** The first of `inputs` that is a file of at least `minBytes` (it will be split), or null. */
+export function largeFileOf(inputs: readonly string[], minBytes: number): { path: string; size: number } | null {
+  for (const input of inputs) {
+    if (input === '-') continue;
     try {
       const stat = statSync(input);
-      return stat.isFile() && stat.size >= minBytes;
+      if (stat.isFile() && stat.size >= minBytes) return { path: input, size: stat.size };
     } catch {
-      return false; // the command reports it
+      // the command reports it
     }
-  });
-  if (large) warmScanWorkers(count, url);
+  }
+  return null;
 }
 
 /** A started worker waiting for its job (post it `{ kind: 'job', job }`), or null. */

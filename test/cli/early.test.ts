@@ -6,6 +6,10 @@ import { afterAll, describe, expect, it } from 'vitest';
 // The built modules: a warm worker is the compiled scan worker, which only dist/ has.
 const { startEarly } = (await import(new URL('../../dist/cli/early.js', import.meta.url).href)) as typeof import('../../src/cli/early.js');
 const { takeWarmWorker } = (await import(new URL('../../dist/logs/warm-workers.js', import.meta.url).href)) as typeof import('../../src/logs/warm-workers.js');
+const { prescanKey, takeEarlyPrescan } = (await import(new URL('../../dist/logs/prescan.js', import.meta.url).href)) as typeof import('../../src/logs/prescan.js');
+const { piecesOf } = (await import(new URL('../../dist/logs/split.js', import.meta.url).href)) as typeof import('../../src/logs/split.js');
+const { availableKernels } = (await import(new URL('../../dist/logs/line-kernel.js', import.meta.url).href)) as typeof import('../../src/logs/line-kernel.js');
+const { DEFAULT_MAX_RECORD_BYTES } = (await import(new URL('../../dist/logs/scanner.js', import.meta.url).href)) as typeof import('../../src/logs/scanner.js');
 
 const tmp = mkdtempSync(path.join(tmpdir(), 'unstick-early-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -23,9 +27,23 @@ describe('startEarly (bin/unstick.js, before the CLI loads)', () => {
       startEarly(argv);
       expect(takeWarmWorker(), argv.join(' ')).toBeNull();
     }
+    // (The sparse file is all NUL bytes: not a log a prescan can cut, so a worker it is.)
     startEarly(['diagnose', '--json', big]);
     const worker = takeWarmWorker();
     expect(worker).not.toBeNull();
     await worker!.terminate();
+  });
+
+  it.runIf(availableKernels().includes('native'))('starts native prescan threads, not a worker, for a log the native kernel reads', () => {
+    const log = path.join(tmp, 'log.jsonl');
+    writeFileSync(log, '{"log_id":"1","data":{"type":"s"}}\n'.repeat(2000));
+    const policy = { threads: 2, minBytes: 1000 };
+    startEarly(['diagnose', '--json', log], policy);
+    expect(takeWarmWorker()).toBeNull();
+    const pieces = piecesOf(log, 2000 * 35, 2)!;
+    const prescan = takeEarlyPrescan(prescanKey(log, pieces, DEFAULT_MAX_RECORD_BYTES));
+    expect(prescan).not.toBeNull();
+    expect(prescan!.take(1, 60_000)!.lines).toBeGreaterThan(0);
+    prescan!.stop();
   });
 });

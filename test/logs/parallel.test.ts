@@ -3,10 +3,13 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expandInputs } from '../../src/logs/inputs.js';
-import { splitLineDelimited } from '../../src/logs/parallel.js';
+import { availableKernels } from '../../src/logs/line-kernel.js';
+import { prescanKey, startEarlyPrescan, takeEarlyPrescan } from '../../src/logs/prescan.js';
+import { DEFAULT_MAX_RECORD_BYTES } from '../../src/logs/scanner.js';
+import { HEAD_PIECE_BYTES, piecesOf, splitLineDelimited } from '../../src/logs/split.js';
 import { readLogs, type ReadOptions } from '../../src/logs/reader.js';
 import type { LogEvent } from '../../src/logs/types.js';
-import { takeWarmWorker, warmForFiles, warmScanWorkers } from '../../src/logs/warm-workers.js';
+import { largeFileOf, takeWarmWorker, warmScanWorkers } from '../../src/logs/warm-workers.js';
 
 // The worker is compiled code: the vitest global setup builds dist/ first.
 const workerUrl = new URL('../../dist/logs/scan-worker.js', import.meta.url);
@@ -42,6 +45,17 @@ async function read(file: string, options: ReadOptions = {}) {
 }
 
 describe('the parallel split', () => {
+  it('gives the main thread a short head piece (it is the last thread to be ready) and splits the rest evenly', () => {
+    const file = logFile('head.jsonl', 20000); // about 4.5 MB
+    const size = readFileSync(file).length;
+    const pieces = piecesOf(file, size, 2)!;
+    expect(pieces).toHaveLength(3);
+    expect(pieces[0]![1]).toBeGreaterThanOrEqual(HEAD_PIECE_BYTES);
+    expect(pieces[0]![1]).toBeLessThan(HEAD_PIECE_BYTES + 1000);
+    expect((pieces[1]![1] - pieces[1]![0]) / (pieces[2]![1] - pieces[2]![0])).toBeCloseTo(1, 2);
+    expect(pieces[2]![1]).toBe(size);
+  });
+
   it('cuts a file into near-equal newline-aligned pieces that cover it', () => {
     const file = logFile('split.jsonl', 20000);
     const bytes = readFileSync(file);
@@ -60,38 +74,60 @@ describe('the parallel split', () => {
   });
 });
 
-describe('threads claim pieces one at a time, the main thread too', () => {
+const native = availableKernels().includes('native');
+
+describe.each([
+  { threads: 'worker threads', prescan: false },
+  ...(native ? [{ threads: 'native prescan threads', prescan: true }] : []),
+])('$threads claim pieces one at a time', ({ prescan }) => {
   it('gives the serial answer with many pieces and three threads', async () => {
     const file = logFile('three.jsonl', 12000);
     const serial = await read(file);
-    const parallel = await read(file, { parallel: { workerUrl, workers: 3, minBytes: 1, pieceBytes: 40_000 } });
+    const parallel = await read(file, { parallel: { workerUrl, workers: 3, minBytes: 1, pieceBytes: 40_000, prescan } });
     expect(parallel.stats.records).toBe(serial.stats.records);
     expect(parallel.stats.malformedSamples).toEqual(serial.stats.malformedSamples);
     expect(parallel.keys).toEqual(serial.keys);
     expect(serial.keys.length).toBeGreaterThan(100);
   });
+});
 
+describe('a read started before the CLI loads', () => {
   it('a warm worker (started before the read) takes pieces and gives the same answer', async () => {
     const file = logFile('warm.jsonl', 8000);
     const serial = await read(file);
     warmScanWorkers(1, workerUrl);
-    const parallel = await read(file, { parallel: { workerUrl, workers: 2, minBytes: 1, pieceBytes: 100_000 } });
+    const parallel = await read(file, { parallel: { workerUrl, workers: 2, minBytes: 1, pieceBytes: 100_000, prescan: false } });
     expect(takeWarmWorker()).toBeNull(); // the read took it
     expect(parallel.stats.records).toBe(serial.stats.records);
     expect(parallel.stats.malformedSamples).toEqual(serial.stats.malformedSamples);
     expect(parallel.keys).toEqual(serial.keys);
   });
+
+  it.runIf(native)('an early prescan of the same pieces is taken by the read; one of other pieces is stopped and left', async () => {
+    const file = logFile('early.jsonl', 8000);
+    const size = readFileSync(file).length;
+    const serial = await read(file);
+    const pieces = piecesOf(file, size, 2, 100_000)!;
+    expect(pieces.length).toBeGreaterThan(5);
+    expect(startEarlyPrescan(file, pieces, DEFAULT_MAX_RECORD_BYTES, 2)).toBe(true);
+    const adopted = await read(file, { parallel: { workerUrl, workers: 2, minBytes: 1, pieceBytes: 100_000 } });
+    expect(takeEarlyPrescan(prescanKey(file, pieces, DEFAULT_MAX_RECORD_BYTES))).toBeNull(); // the read took it
+    expect(adopted.stats).toEqual(serial.stats);
+    expect(adopted.keys).toEqual(serial.keys);
+
+    const other = piecesOf(file, size, 2, 50_000)!;
+    expect(startEarlyPrescan(file, other, DEFAULT_MAX_RECORD_BYTES, 2)).toBe(true);
+    const own = await read(file, { parallel: { workerUrl, workers: 2, minBytes: 1, pieceBytes: 100_000 } });
+    expect(own.stats).toEqual(serial.stats);
+    expect(takeEarlyPrescan(prescanKey(file, other, DEFAULT_MAX_RECORD_BYTES))).toBeNull(); // stopped when the read ended
+  });
 });
 
-describe('warm workers for large files', () => {
-  it('start only when an input is a file of at least the size given', () => {
+describe('large files, for which a read starts early', () => {
+  it('are only files of at least the size given', () => {
     const file = logFile('size.jsonl', 500);
     const size = readFileSync(file).length;
-    warmForFiles([file, '-', path.join(tmp, 'missing.jsonl')], 1, size + 1, workerUrl);
-    expect(takeWarmWorker()).toBeNull();
-    warmForFiles(['-', file], 1, size, workerUrl);
-    const worker = takeWarmWorker();
-    expect(worker).not.toBeNull();
-    void worker!.terminate();
+    expect(largeFileOf([file, '-', path.join(tmp, 'missing.jsonl'), tmp], size + 1)).toBeNull();
+    expect(largeFileOf(['-', tmp, file], size)).toEqual({ path: file, size });
   });
 });

@@ -6,6 +6,7 @@ import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InputMissingError, InterruptedError } from '../../src/errors.js';
 import { expandInputs } from '../../src/logs/inputs.js';
+import { availableKernels } from '../../src/logs/line-kernel.js';
 import { parallelPlan, scanWorkerUrl } from '../../src/logs/parallel.js';
 import { readLogs, type ReadOptions } from '../../src/logs/reader.js';
 import type { LogEvent } from '../../src/logs/types.js';
@@ -156,7 +157,10 @@ describe('the parallel plan', () => {
   });
 });
 
-describe('readLogs: the parallel path gives exactly the serial answer', () => {
+describe.each([
+  { threads: 'worker threads', prescan: false },
+  ...(availableKernels().includes('native') ? [{ threads: 'native prescan threads', prescan: true }] : []),
+])('readLogs: the parallel path ($threads) gives exactly the serial answer', ({ prescan }) => {
   it('same events, lines and malformed records with 2 workers', async () => {
     const file = path.join(tmp, 'parallel.jsonl');
     const lines: string[] = [];
@@ -166,7 +170,7 @@ describe('readLogs: the parallel path gives exactly the serial answer', () => {
     }
     writeFileSync(file, lines.join('\n') + '\n');
     const serial = await read([file]);
-    const parallel = await read([file], { parallel: { workerUrl, workers: 2, minBytes: 1 } });
+    const parallel = await read([file], { parallel: { workerUrl, workers: 2, minBytes: 1, prescan } });
     expect(parallel.stats.records).toBe(serial.stats.records);
     expect(parallel.stats.malformedSamples).toEqual(serial.stats.malformedSamples);
     expect(parallel.stats.malformedSamples).toEqual([{ source: { file, line: 1235 }, reason: 'truncated: the line ends inside it' }]);
@@ -188,7 +192,7 @@ describe('readLogs: the parallel path gives exactly the serial answer', () => {
     lines.splice(cut, 0, ...foreign); // right where the second worker starts reading
     writeFileSync(file, lines.join('\n') + '\n');
     const serial = await read([file]);
-    const parallel = await read([file], { parallel: { workerUrl, workers: 2, minBytes: 1 } });
+    const parallel = await read([file], { parallel: { workerUrl, workers: 2, minBytes: 1, prescan } });
     expect(serial.events).toHaveLength(40);
     expect(parallel.events).toHaveLength(40);
     expect(parallel.stats.records).toBe(serial.stats.records);
@@ -199,8 +203,8 @@ describe('readLogs: the parallel path gives exactly the serial answer', () => {
     const line = streamLine(1, 'Successful login');
     writeFileSync(file, `${Array.from({ length: 200_000 }, () => line).join('\n')}\n`);
     const interrupt = new AbortController();
-    const reading = read([file], { parallel: { workerUrl, workers: 2, minBytes: 1 }, signal: interrupt.signal });
-    setTimeout(() => interrupt.abort(), 20);
+    // Ctrl+C as soon as the first bytes are read.
+    const reading = read([file], { parallel: { workerUrl, workers: 2, minBytes: 1, prescan }, signal: interrupt.signal, onProgress: () => interrupt.abort() });
     await expect(reading).rejects.toBeInstanceOf(InterruptedError);
   });
 
@@ -223,7 +227,7 @@ describe('readLogs: the parallel path gives exactly the serial answer', () => {
     writeFileSync(file, parts.join('\n') + '\n');
     const text = parts.join('\n');
     expect(text.slice(boundary - 1, boundary + 5)).toBe('exists');
-    const { events } = await read([file], { parallel: { workerUrl, workers: 2, minBytes: 1 } });
+    const { events } = await read([file], { parallel: { workerUrl, workers: 2, minBytes: 1, prescan } });
     expect(events.map((e) => e.email)).toEqual(['split@acme.com']);
   });
 });

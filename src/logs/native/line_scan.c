@@ -5,9 +5,16 @@
  * WebAssembly emits about three times the instructions for the same loop). The differential tests run
  * both against the JavaScript scanner. Comments on the rules are in line-scan.ts.
  */
+#define _GNU_SOURCE
 #include <node_api.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #include <immintrin.h>
@@ -241,10 +248,362 @@ static napi_value scan_js(napi_env env, napi_callback_info info) {
   return result;
 }
 
+
+/*
+ * The prescan (src/logs/prescan.ts): native threads that claim pieces of a large line-delimited file
+ * from the counter the JavaScript threads claim from, read each with pread() and classify its lines
+ * with the kernel above, keeping only what the JavaScript scanner must see: the entries, each with
+ * its bytes and the up to 8 bytes before it (LineScanner.bytesBefore), copied to an arena. A piece is
+ * handed over early (`stopped`) where a line is longer than the region, where the piece ends without
+ * a newline, or where the arena or the entry list is full: the JavaScript scanner reads on from there.
+ * A thread needs no V8 isolate, so it starts scanning the moment bin/unstick.js starts it.
+ */
+#define OVERREAD 128
+/* Read a step at a time: the bytes are still in the core's cache when the kernel reads them (measured: 4 MiB reads cost a third more). */
+#define READ_STEP (256u * 1024)
+#define PASS_ENTRIES 4096
+#define PIECE_ENTRY_CAP (256u * 1024)
+#define PIECE_ARENA_LIMIT (8u << 20)
+/* The bytes that pieces read and not yet taken may keep, together, before the threads wait (default). */
+#define PENDING_LIMIT (32u << 20)
+#define FIELDS 8
+
+enum { PIECE_OPEN = 0, PIECE_DONE = 1, PIECE_TAKEN = 2 };
+
+typedef struct {
+  int state, error;
+  double lines, plain, stopped;
+  uint32_t stop_before_at, stop_before_len;
+  double *entries;
+  size_t count, entry_cap;
+  uint8_t *arena;
+  size_t used, arena_cap, arena_limit;
+} piece_t;
+
+typedef struct {
+  char *path;
+  uint32_t n, max_record, region_bytes, threads, started, arena_limit, pending_limit;
+  double *bounds;
+  int32_t *counter;
+  napi_ref counter_ref;
+  pthread_t *tids;
+  pthread_mutex_t mu;
+  pthread_cond_t cv;
+  int cancel, stopped;
+  size_t pending;
+  piece_t *pieces;
+} job_t;
+
+/* Entries stop at the arena's limit; the bytes before where a piece is handed over may go 8 past it. */
+static int arena_put(piece_t *p, const uint8_t *a, size_t alen, const uint8_t *b, size_t blen, uint32_t *at) {
+  size_t need = alen + blen;
+  if (p->used + need > p->arena_limit + (p->stopped >= 0 ? 8 : 0)) return 0;
+  if (p->used + need > p->arena_cap) {
+    size_t cap = p->arena_cap ? p->arena_cap : 64 * 1024;
+    while (cap < p->used + need) cap *= 2;
+    uint8_t *grown = realloc(p->arena, cap);
+    if (!grown) return 0;
+    p->arena = grown, p->arena_cap = cap;
+  }
+  *at = (uint32_t)p->used;
+  if (alen) memcpy(p->arena + p->used, a, alen);
+  if (blen) memcpy(p->arena + p->used + alen, b, blen);
+  p->used += need;
+  return 1;
+}
+
+/* The bytes LineScanner.bytesBefore(x) gives: region[x-8, x), or the bytes kept from before region[0] and region[0, x). */
+static int put_before(piece_t *p, const uint8_t *region, size_t x, const uint8_t *prev, size_t prev_len, uint32_t *at, uint32_t *len) {
+  if (x >= 8) return (*len = 8), arena_put(p, region + x - 8, 8, NULL, 0, at);
+  size_t keep = prev_len + x > 8 ? 8 - x : prev_len;
+  *len = (uint32_t)(keep + x);
+  return arena_put(p, prev + prev_len - keep, keep, region, x, at);
+}
+
+static int add_entry(piece_t *p, const double *fields) {
+  if (p->count >= PIECE_ENTRY_CAP) return 0;
+  if (p->count == p->entry_cap) {
+    size_t cap = p->entry_cap ? p->entry_cap * 2 : 1024;
+    double *grown = realloc(p->entries, cap * FIELDS * sizeof(double));
+    if (!grown) return 0;
+    p->entries = grown, p->entry_cap = cap;
+  }
+  memcpy(p->entries + p->count * FIELDS, fields, FIELDS * sizeof(double));
+  p->count++;
+  return 1;
+}
+
+#if HAVE_KERNEL
+TARGET static void prescan_piece(job_t *job, uint32_t k, int fd, uint8_t *region, uint32_t *out) {
+  piece_t *p = &job->pieces[k];
+  const double start = job->bounds[2 * k], end = job->bounds[2 * k + 1];
+  const size_t cap = job->region_bytes;
+  double pos = start, region_at = start, base_lines = 0, base_plain = 0;
+  size_t held = 0, prev_len = 0;
+  uint8_t prev[8];
+  p->stopped = -1;
+  p->arena_limit = job->arena_limit;
+#define STOP_AT(x, lines_, plain_)                                                                       \
+  do {                                                                                                   \
+    p->lines = (lines_), p->plain = (plain_), p->stopped = region_at - start + (double)(x);    \
+    if (!put_before(p, region, (x), prev, prev_len, &p->stop_before_at, &p->stop_before_len)) p->error = ENOMEM; \
+    return;                                                                                              \
+  } while (0)
+  for (;;) {
+    if (__atomic_load_n(&job->cancel, __ATOMIC_RELAXED)) {
+      p->error = ECANCELED;
+      return;
+    }
+    size_t want = cap - held < READ_STEP ? cap - held : READ_STEP;
+    if ((double)want > end - pos) want = (size_t)(end - pos);
+    ssize_t n = 0;
+    if (want > 0) {
+      do n = pread(fd, region + held, want, (off_t)pos);
+      while (n < 0 && errno == EINTR);
+      if (n < 0) {
+        p->error = errno;
+        return;
+      }
+    }
+    if (n == 0) {
+      /* The end of the piece (or of a file that got shorter): an unfinished line goes to the JavaScript scanner. */
+      if (held > 0) STOP_AT(0, base_lines, base_plain);
+      p->lines = base_lines, p->plain = base_plain;
+      return;
+    }
+    pos += (double)n;
+    size_t filled = held + (size_t)n;
+    const uint8_t *nl = memrchr(region, 0x0a, filled);
+    if (!nl) {
+      held = filled;
+      if (held == cap) STOP_AT(0, base_lines, base_plain); /* a line longer than the region */
+      continue;
+    }
+    size_t to = (size_t)(nl - region) + 1, from = 0;
+    while (from < to) {
+      pass_t pass = {0, 0, 0};
+      size_t reached = scan(region, from, to, out, PASS_ENTRIES, job->max_record, &pass);
+      for (uint32_t j = 0; j < pass.entries; j++) {
+        const uint32_t *e = out + 4 * (size_t)j;
+        size_t s = e[0], t = e[1];
+        int other = (int)(e[3] & 1);
+        double lines = base_lines + e[2], plain = base_plain + (double)(e[3] >> 1);
+        size_t line_end = other ? t : (size_t)((const uint8_t *)memchr(region + t, 0x0a, to - t) - region) + 1;
+        size_t line_start = s;
+        if (!other) {
+          const uint8_t *before = s > 0 ? memrchr(region, 0x0a, s) : NULL;
+          line_start = before ? (size_t)(before - region) + 1 : 0;
+        }
+        uint32_t before_at = 0, before_len = 0, bytes_at = 0;
+        int ok = p->count < PIECE_ENTRY_CAP && put_before(p, region, other ? s : line_end, prev, prev_len, &before_at, &before_len) &&
+                 arena_put(p, region + s, t - s, NULL, 0, &bytes_at);
+        const double rel = region_at - start;
+        double fields[FIELDS] = {before_at, before_len, bytes_at, (double)(t - s), rel + (double)s, rel + (double)line_end, lines, plain * 2 + other};
+        if (!ok || !add_entry(p, fields)) {
+          p->used = p->count ? (size_t)p->entries[(p->count - 1) * FIELDS + 2] + (size_t)p->entries[(p->count - 1) * FIELDS + 3] : 0;
+          STOP_AT(line_start, lines, plain);
+        }
+      }
+      base_lines += pass.lines, base_plain += pass.plain;
+      from = reached;
+    }
+    prev_len = to < 8 ? to : 8;
+    memcpy(prev, region + to - prev_len, prev_len);
+    memmove(region, region + to, filled - to);
+    held = filled - to;
+    region_at += (double)to;
+  }
+#undef STOP_AT
+}
+#endif
+
+static void *prescan_thread(void *arg) {
+  job_t *job = arg;
+  uint8_t *region = calloc(1, job->region_bytes + OVERREAD);
+  uint32_t *out = malloc(4 * sizeof(uint32_t) * PASS_ENTRIES);
+  int fd = open(job->path, O_RDONLY | O_CLOEXEC), open_error = fd < 0 ? errno : 0;
+  for (;;) {
+    pthread_mutex_lock(&job->mu);
+    while (!job->cancel && job->pending >= job->pending_limit) pthread_cond_wait(&job->cv, &job->mu);
+    int cancel = job->cancel;
+    pthread_mutex_unlock(&job->mu);
+    if (cancel) break;
+    uint32_t k = (uint32_t)__atomic_fetch_add(job->counter, 1, __ATOMIC_SEQ_CST);
+    if (k >= job->n) break;
+    piece_t *p = &job->pieces[k];
+    if (!region || !out) p->error = ENOMEM;
+    else if (fd < 0) p->error = open_error;
+#if HAVE_KERNEL
+    else prescan_piece(job, k, fd, region, out);
+#endif
+    pthread_mutex_lock(&job->mu);
+    p->state = PIECE_DONE;
+    job->pending += p->used + p->count * FIELDS * sizeof(double);
+    pthread_cond_broadcast(&job->cv);
+    pthread_mutex_unlock(&job->mu);
+  }
+  if (fd >= 0) close(fd);
+  free(region);
+  free(out);
+  return NULL;
+}
+
+static void prescan_stop(job_t *job) {
+  if (job->stopped) return;
+  pthread_mutex_lock(&job->mu);
+  job->cancel = 1;
+  pthread_cond_broadcast(&job->cv);
+  pthread_mutex_unlock(&job->mu);
+  for (uint32_t t = 0; t < job->started; t++) pthread_join(job->tids[t], NULL);
+  job->stopped = 1;
+}
+
+static void prescan_free(napi_env env, void *data, void *hint) {
+  (void)hint;
+  job_t *job = data;
+  prescan_stop(job);
+  if (job->counter_ref) napi_delete_reference(env, job->counter_ref);
+  for (uint32_t k = 0; k < job->n; k++) free(job->pieces[k].entries), free(job->pieces[k].arena);
+  pthread_mutex_destroy(&job->mu);
+  pthread_cond_destroy(&job->cv);
+  free(job->pieces), free(job->bounds), free(job->tids), free(job->path), free(job);
+}
+
+/*
+ * prescanStart(path, bounds: Float64Array [start0, end0, start1, ...], counter: Int32Array (shared),
+ * maxRecordBytes, threads, regionBytes[, arenaBytes, pendingBytes]) -> a handle. The threads claim
+ * pieces from counter[0]. arenaBytes (default 8 MiB) bounds what one piece keeps before it is handed
+ * over; pendingBytes (default 32 MiB) what finished pieces not yet taken keep before the threads wait.
+ */
+static napi_value prescan_start(napi_env env, napi_callback_info info) {
+  size_t argc = 8;
+  napi_value argv[8];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  uint32_t arena_limit = PIECE_ARENA_LIMIT, pending_limit = PENDING_LIMIT;
+  if (argc >= 7 && napi_get_value_uint32(env, argv[6], &arena_limit) != napi_ok) argc = 0;
+  if (argc >= 8 && napi_get_value_uint32(env, argv[7], &pending_limit) != napi_ok) argc = 0;
+  size_t path_length = 0, bound_count = 0, counter_count = 0, offset;
+  void *bounds = NULL, *counter = NULL;
+  napi_typedarray_type bounds_type, counter_type;
+  napi_value ab;
+  uint32_t max_record = 0, threads = 0, region_bytes = 0;
+  if (argc < 6 || napi_get_value_string_utf8(env, argv[0], NULL, 0, &path_length) != napi_ok ||
+      napi_get_typedarray_info(env, argv[1], &bounds_type, &bound_count, &bounds, &ab, &offset) != napi_ok || bounds_type != napi_float64_array ||
+      bound_count % 2 != 0 || napi_get_typedarray_info(env, argv[2], &counter_type, &counter_count, &counter, &ab, &offset) != napi_ok ||
+      counter_type != napi_int32_array || counter_count < 1 || napi_get_value_uint32(env, argv[3], &max_record) != napi_ok ||
+      napi_get_value_uint32(env, argv[4], &threads) != napi_ok || napi_get_value_uint32(env, argv[5], &region_bytes) != napi_ok ||
+      threads < 1 || threads > 64 || region_bytes < 64) {
+    napi_throw_type_error(env, NULL, "prescan: bad arguments");
+    return NULL;
+  }
+  job_t *job = calloc(1, sizeof *job);
+  job->path = malloc(path_length + 1);
+  napi_get_value_string_utf8(env, argv[0], job->path, path_length + 1, &path_length);
+  job->n = (uint32_t)(bound_count / 2);
+  job->bounds = malloc(bound_count * sizeof(double) + 1);
+  memcpy(job->bounds, bounds, bound_count * sizeof(double));
+  job->counter = counter;
+  napi_create_reference(env, argv[2], 1, &job->counter_ref);
+  job->max_record = max_record, job->region_bytes = region_bytes, job->threads = threads, job->arena_limit = arena_limit, job->pending_limit = pending_limit;
+  job->pieces = calloc(job->n + 1, sizeof(piece_t));
+  job->tids = calloc(threads, sizeof(pthread_t));
+  pthread_mutex_init(&job->mu, NULL);
+  pthread_cond_init(&job->cv, NULL);
+  for (uint32_t t = 0; t < threads; t++) {
+    if (pthread_create(&job->tids[t], NULL, prescan_thread, job) != 0) break; /* the JavaScript threads claim the rest */
+    job->started++;
+  }
+  napi_value handle;
+  napi_create_external(env, job, prescan_free, NULL, &handle);
+  if (job->started == 0) napi_throw_error(env, NULL, "prescan: no thread could start"); /* the handle's finalizer frees the job */
+  return handle;
+}
+
+static job_t *job_of(napi_env env, napi_value value) {
+  void *data = NULL;
+  napi_valuetype type;
+  if (napi_typeof(env, value, &type) != napi_ok || type != napi_external || napi_get_value_external(env, value, &data) != napi_ok) return NULL;
+  return data;
+}
+
+static void set_number(napi_env env, napi_value object, const char *name, double value) {
+  napi_value v;
+  napi_create_double(env, value, &v);
+  napi_set_named_property(env, object, name, v);
+}
+
+/*
+ * prescanTake(handle, k, waitMs) -> the piece's result, or null (not done within waitMs, or already
+ * taken): { error (errno, 0), lines, plain, stopped (-1: none), stopBefore: [at, length], entries:
+ * Float64Array (8 numbers each, see prescan.ts), arena: Buffer }.
+ */
+static napi_value prescan_take(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3], result;
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  job_t *job = argc == 3 ? job_of(env, argv[0]) : NULL;
+  uint32_t k = 0, wait_ms = 0;
+  if (!job || napi_get_value_uint32(env, argv[1], &k) != napi_ok || napi_get_value_uint32(env, argv[2], &wait_ms) != napi_ok || k >= job->n) {
+    napi_throw_type_error(env, NULL, "prescan: bad arguments");
+    return NULL;
+  }
+  piece_t *p = &job->pieces[k];
+  struct timespec until;
+  clock_gettime(CLOCK_REALTIME, &until);
+  until.tv_sec += wait_ms / 1000;
+  until.tv_nsec += (long)(wait_ms % 1000) * 1000000L;
+  if (until.tv_nsec >= 1000000000L) until.tv_sec++, until.tv_nsec -= 1000000000L;
+  pthread_mutex_lock(&job->mu);
+  while (wait_ms > 0 && p->state == PIECE_OPEN && !job->stopped)
+    if (pthread_cond_timedwait(&job->cv, &job->mu, &until) == ETIMEDOUT) break;
+  int ready = p->state == PIECE_DONE;
+  if (ready) {
+    p->state = PIECE_TAKEN;
+    job->pending -= p->used + p->count * FIELDS * sizeof(double);
+    pthread_cond_broadcast(&job->cv);
+  }
+  pthread_mutex_unlock(&job->mu);
+  if (!ready) {
+    napi_get_null(env, &result);
+    return result;
+  }
+  napi_create_object(env, &result);
+  set_number(env, result, "error", p->error);
+  set_number(env, result, "lines", p->lines);
+  set_number(env, result, "plain", p->plain);
+  set_number(env, result, "stopped", p->stopped);
+  set_number(env, result, "stopBeforeAt", p->stop_before_at);
+  set_number(env, result, "stopBeforeLength", p->stop_before_len);
+  napi_value buffer, array, entries;
+  void *data = NULL;
+  napi_create_arraybuffer(env, p->count * FIELDS * sizeof(double), &data, &buffer);
+  if (p->count) memcpy(data, p->entries, p->count * FIELDS * sizeof(double));
+  napi_create_typedarray(env, napi_float64_array, p->count * FIELDS, buffer, 0, &entries);
+  napi_set_named_property(env, result, "entries", entries);
+  napi_create_buffer_copy(env, p->used, p->used ? (const void *)p->arena : (const void *)"", NULL, &array);
+  napi_set_named_property(env, result, "arena", array);
+  free(p->entries), free(p->arena);
+  p->entries = NULL, p->arena = NULL, p->count = p->used = p->entry_cap = p->arena_cap = 0;
+  return result;
+}
+
+/* prescanStop(handle): the threads stop after their current chunk; returns once they have. */
+static napi_value prescan_stop_js(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  job_t *job = argc == 1 ? job_of(env, argv[0]) : NULL;
+  if (job) prescan_stop(job);
+  return NULL;
+}
+
 NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
   napi_property_descriptor props[] = {
       {"supported", NULL, supported, NULL, NULL, NULL, napi_default, NULL},
       {"scan", NULL, scan_js, NULL, NULL, NULL, napi_default, NULL},
+      {"prescanStart", NULL, prescan_start, NULL, NULL, NULL, napi_default, NULL},
+      {"prescanTake", NULL, prescan_take, NULL, NULL, NULL, napi_default, NULL},
+      {"prescanStop", NULL, prescan_stop_js, NULL, NULL, NULL, napi_default, NULL},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   return exports;

@@ -1,0 +1,137 @@
+/**
+ * The prescan: native threads (native/line_scan.c) that read pieces of a large line-delimited file
+ * and classify its lines with the native kernel, without a V8 isolate, so that they start scanning
+ * the moment bin/unstick.js starts them (a worker thread first spends 40-100 ms starting Node and
+ * loading modules). They claim pieces from the same counter as the main thread and keep only what
+ * the JavaScript scanner must see: the lines they could not settle and the records with a marker
+ * word, with their bytes. The main thread settles each piece from that (LineScanner.replay) exactly
+ * as its own kernel pass would have, and reads on itself where a thread handed a piece over early.
+ *
+ * This module loads nothing of the product but the kernel's loader: src/cli/early.ts imports it.
+ */
+import { getSystemErrorName } from 'node:util';
+import { nativeKernelModule } from './line-kernel.js';
+
+/** Numbers per entry in PrescannedPiece.entries. */
+export const ENTRY_FIELDS = 8;
+
+/**
+ * One piece as a thread left it. `entries` holds ENTRY_FIELDS numbers per entry: where in `arena`
+ * the bytes before it are (LineScanner.bytesBefore) and their length, where its bytes are and their
+ * length, its offset in the piece, the offset of its line's end, its line index in the piece, and
+ * plain lines before it times two plus one when it is a whole line for the JavaScript scanner (zero:
+ * a record with a marker word).
+ */
+export interface PrescannedPiece {
+  /** errno of a failed read, else 0. */
+  error: number;
+  lines: number;
+  plain: number;
+  /** Where in the piece the JavaScript scanner must read on, or -1 when the piece is settled. */
+  stopped: number;
+  stopBeforeAt: number;
+  stopBeforeLength: number;
+  entries: Float64Array;
+  arena: Buffer;
+}
+
+export interface PrescanNative {
+  prescanStart(path: string, bounds: Float64Array, counter: Int32Array, maxRecordBytes: number, threads: number, regionBytes: number, arenaBytes?: number, pendingBytes?: number): object;
+  prescanTake(handle: object, piece: number, waitMs: number): PrescannedPiece | null;
+  prescanStop(handle: object): void;
+}
+
+const REGION_BYTES = 4 * 1024 * 1024;
+/** What a thread keeps of one piece at most (its entries' bytes); past that the main thread reads on. */
+const ARENA_BYTES = 8 * 1024 * 1024;
+/** What finished pieces not yet settled keep, together, before the threads wait for the main thread. */
+const PENDING_BYTES = 32 * 1024 * 1024;
+
+/** A file's pieces being read by native threads. Piece 0 is never theirs: it decides the format. */
+export class Prescan {
+  /** The next piece a thread claims (from index 1). */
+  readonly counter: Int32Array;
+  private stopped = false;
+
+  private constructor(
+    private readonly native: PrescanNative,
+    private readonly handle: object,
+    readonly key: string,
+    counter: Int32Array,
+  ) {
+    this.counter = counter;
+  }
+
+  /** Starts `threads` native threads on pieces 1.. of `path`; null where the native kernel does not run, or no thread starts. */
+  /**
+   * (`sizes` are for tests: the region a thread reads into, what one piece keeps before it is handed
+   * over, and what finished pieces not yet taken keep before the threads wait.)
+   */
+  static start(
+    path: string,
+    pieces: ReadonlyArray<readonly [number, number]>,
+    maxRecordBytes: number,
+    threads: number,
+    sizes: { regionBytes?: number; arenaBytes?: number; pendingBytes?: number } = {},
+  ): Prescan | null {
+    const native = nativeKernelModule() as (PrescanNative & object) | null;
+    if (!native || typeof native.prescanStart !== 'function' || pieces.length < 2 || threads < 1) return null;
+    const counter = new Int32Array(new SharedArrayBuffer(4));
+    counter[0] = 1;
+    const bounds = Float64Array.from(pieces.flat());
+    let handle: object;
+    try {
+      handle = native.prescanStart(path, bounds, counter, maxRecordBytes, threads, sizes.regionBytes ?? REGION_BYTES, sizes.arenaBytes ?? ARENA_BYTES, sizes.pendingBytes ?? PENDING_BYTES);
+    } catch {
+      return null; // no thread could start: the worker threads read instead
+    }
+    return new Prescan(native, handle, prescanKey(path, pieces, maxRecordBytes), counter);
+  }
+
+  /** Piece k once a thread has read it, waiting up to `waitMs` for it; null if it is not done by then (or was taken). */
+  take(piece: number, waitMs = 0): PrescannedPiece | null {
+    if (this.stopped) return null;
+    return this.native.prescanTake(this.handle, piece, waitMs);
+  }
+
+  /** The threads stop after their current chunk (a few milliseconds); returns once they have. */
+  stop(): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.native.prescanStop(this.handle);
+  }
+}
+
+/** What a prescan was started for: only a read of the same file, pieces and record limit adopts it. */
+export function prescanKey(path: string, pieces: ReadonlyArray<readonly [number, number]>, maxRecordBytes: number): string {
+  return JSON.stringify([path, pieces, maxRecordBytes]);
+}
+
+/** A failed read in a thread, as the reader reports a failed read (an ErrnoException with its code). */
+export function prescanError(piece: PrescannedPiece): NodeJS.ErrnoException {
+  const code = getSystemErrorName(-piece.error);
+  return Object.assign(new Error(`${code}: read failed`), { code, errno: -piece.error });
+}
+
+let early: Prescan | null = null;
+
+/** A prescan started before the CLI loaded (src/cli/early.ts). */
+export function startEarlyPrescan(path: string, pieces: ReadonlyArray<readonly [number, number]>, maxRecordBytes: number, threads: number): boolean {
+  early?.stop();
+  early = Prescan.start(path, pieces, maxRecordBytes, threads);
+  return early !== null;
+}
+
+/** The early prescan, when it was started for exactly this read; null otherwise. */
+export function takeEarlyPrescan(key: string): Prescan | null {
+  if (!early || early.key !== key) return null;
+  const taken = early;
+  early = null;
+  return taken;
+}
+
+/** An early prescan no read took (its file was read another way) stops. */
+export function stopEarlyPrescan(): void {
+  early?.stop();
+  early = null;
+}
