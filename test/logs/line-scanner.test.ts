@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { availableKernels, type KernelKind } from '../../src/logs/line-kernel.js';
 import { MARKER_WORDS } from '../../src/logs/markers.js';
 import { prng as rng } from '../../scripts/prng.js';
-import { expectSame, input, withJs, withKernel } from './scan-oracle.js';
+import { cpuIsas, expectSame, input, kernelVariants, nativeIsa, useVariant, withJs, withKernel } from './scan-oracle.js';
 
 /**
  * The WebAssembly fast path must read every input exactly as the JavaScript scanner does: the same
@@ -15,10 +15,14 @@ describe('line kernels', () => {
     // The native one is x86-64 with AVX2 (where CI runs); the WebAssembly one runs anywhere.
     const expected: KernelKind[] = process.arch === 'x64' && process.platform === 'linux' ? ['native', 'wasm'] : ['wasm'];
     expect(availableKernels()).toEqual(expected);
+    // And the native one runs with the best instruction set the CPU has.
+    if (expected.includes('native')) expect(nativeIsa()).toBe(cpuIsas()[0]);
   });
 });
 
-describe.each(availableKernels())('LineScanner with the %s kernel', (kind) => {
+describe.each(kernelVariants())('LineScanner with the $label kernel', (variant) => {
+  useVariant(variant);
+  const kind = variant.kind;
 
   it('reads random damaged line-delimited input exactly as the JavaScript scanner, whatever the chunking and region size', () => {
     let plainSeen = 0;

@@ -2,11 +2,10 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { availableKernels } from '../../src/logs/line-kernel.js';
 import { LineScanner, type LineSink } from '../../src/logs/line-scanner.js';
 import { Prescan, prescanError, type PrescannedPiece } from '../../src/logs/prescan.js';
 import { prng as rng } from '../../scripts/prng.js';
-import { expectSame, feed, input, withJs, withKernel, type Seen } from './scan-oracle.js';
+import { expectSame, feed, input, kernelVariants, useVariant, withJs, withKernel, type Seen } from './scan-oracle.js';
 
 /**
  * A piece read by a native prescan thread and settled by LineScanner.replay must read exactly as the
@@ -15,8 +14,6 @@ import { expectSame, feed, input, withJs, withKernel, type Seen } from './scan-o
  * file (the first is never a thread's), read with small regions (lines longer than the region) and
  * small arenas (pieces handed over early) as well as the real sizes.
  */
-const native = availableKernels().includes('native');
-
 let tmp: string;
 beforeAll(() => {
   tmp = mkdtempSync(path.join(tmpdir(), 'unstick-prescan-'));
@@ -50,7 +47,8 @@ function withReplay(buf: Buffer, piece: PrescannedPiece, chunks: number[] | null
   return { ...seen, pushedFrom: from };
 }
 
-describe.runIf(native)('the native prescan, settled by LineScanner.replay', () => {
+describe.each(kernelVariants().filter((v) => v.kind === 'native'))('the native prescan ($label), settled by LineScanner.replay', (variant) => {
+  useVariant(variant);
   it('reads random damaged input as the JavaScript scanner and as the kernel pass, whatever the region and arena', () => {
     let plainSeen = 0;
     let handedOver = 0;

@@ -1,5 +1,7 @@
 import { expect } from 'vitest';
-import type { KernelKind } from '../../src/logs/line-kernel.js';
+import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll } from 'vitest';
+import { availableKernels, nativeKernelModule, type KernelKind } from '../../src/logs/line-kernel.js';
 import { LineScanner, type LineSink } from '../../src/logs/line-scanner.js';
 import { JsonScanner } from '../../src/logs/scanner.js';
 import { prng as rng } from '../../scripts/prng.js';
@@ -160,3 +162,52 @@ export function input(seed: number, lines: number): Buffer {
   return Buffer.from(out.join(''), 'latin1');
 }
 
+
+interface NativeIsa {
+  isa(): string;
+  setIsa(name: string): boolean;
+}
+
+/** A kernel to hold to the oracle: each kernel here, and the native one once for each instruction set it has. */
+export interface KernelVariant {
+  label: string;
+  kind: KernelKind;
+  isa?: string;
+}
+
+/** The instruction sets this CPU gives the native kernel, best first (x86-64 Linux: from /proc/cpuinfo). */
+export function cpuIsas(): string[] {
+  let flags = '';
+  try {
+    flags = readFileSync('/proc/cpuinfo', 'utf8');
+  } catch {
+    return ['avx2'];
+  }
+  return /\bavx512f\b/.test(flags) && /\bavx512bw\b/.test(flags) ? ['avx512', 'avx2'] : ['avx2'];
+}
+
+export function kernelVariants(): KernelVariant[] {
+  return availableKernels().flatMap((kind): KernelVariant[] =>
+    kind === 'native' ? cpuIsas().map((isa) => ({ label: `native (${isa})`, kind, isa })) : [{ label: kind, kind }],
+  );
+}
+
+/** In a describe block: the native kernel runs with the variant's instruction set, then goes back to its best. */
+export function useVariant(variant: KernelVariant): void {
+  if (!variant.isa) return;
+  const native = nativeKernelModule() as unknown as NativeIsa;
+  let before = '';
+  beforeAll(() => {
+    before = native.isa();
+    expect(native.setIsa(variant.isa!)).toBe(true);
+  });
+  afterAll(() => {
+    native.setIsa(before);
+  });
+}
+
+/** The instruction set the native kernel chose by itself. */
+export function nativeIsa(): string | null {
+  const native = nativeKernelModule() as unknown as NativeIsa | null;
+  return native ? native.isa() : null;
+}
