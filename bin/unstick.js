@@ -1,9 +1,14 @@
 #!/usr/bin/env node
-import { startEarly } from '../dist/cli/early.js';
+import { existsSync } from 'node:fs';
 
-// Before the CLI loads: diagnose's scan worker starts now, on the other core (see src/cli/early.ts).
+// The bundled build (scripts/build-bundle.js: the same code in a quarter of the modules), or the
+// modules tsc wrote when only that step was run.
+const dist = existsSync(new URL('../dist/bundle/main.js', import.meta.url)) ? '../dist/bundle' : '../dist/cli';
+const { startEarly } = await import(`${dist}/early.js`);
+
+// Before the CLI loads: diagnose starts reading a large file now, on the other core (see src/cli/early.ts).
 startEarly(process.argv.slice(2));
-const { run } = await import('../dist/cli/main.js');
+const { run } = await import(`${dist}/main.js`);
 
 // A closed pipe (`unstick diagnose ... | head`) is the reader saying "enough", not an error.
 for (const stream of [process.stdout, process.stderr]) {

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { Command, Option } from 'commander';
 import { ExitCode, UsageError } from '../errors.js';
+import { packageFile } from '../package-file.js';
 import { batchSpec } from './commands/batch.spec.js';
 import { diagnoseSpec } from './commands/diagnose.spec.js';
 import { disconnectSpec } from './commands/disconnect.spec.js';
@@ -80,7 +81,7 @@ async function runWith(argv: string[], overrides: ContextOverrides, commands: re
 
 async function buildProgram(ctx: Context, commands: readonly CommandEntry[], setCode: (code: number) => void): Promise<Command> {
   const { Command } = await import('commander');
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  const pkg = JSON.parse(readFileSync(packageFile('package.json'), 'utf8')) as { version: string };
   const program = new Command('unstick')
     .description('Find and repair Auth0 users whose migration got stuck ("The user already exists.", DUPLICATED_USER).')
     .version(pkg.version, '-V, --version')

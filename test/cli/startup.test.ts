@@ -10,7 +10,7 @@ import { describe, expect, it, onTestFinished } from 'vitest';
  * of each command, the diagnose command and the log readers. These run the built CLI with a module
  * hook that lists every module loaded, and check that the rest stays unloaded until it is needed.
  */
-function loadedModules(args: string[], env: NodeJS.ProcessEnv = {}): { code: number | null; stdout: string; stderr: string; modules: string[] } {
+function loadedModules(args: string[], env: NodeJS.ProcessEnv = {}): { code: number | null; stdout: string; stderr: string; modules: string[]; files: string[] } {
   const dir = mkdtempSync(path.join(tmpdir(), 'unstick-startup-'));
   onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
   const list = path.join(dir, 'loaded.txt');
@@ -27,11 +27,14 @@ function loadedModules(args: string[], env: NodeJS.ProcessEnv = {}): { code: num
     env: { ...process.env, NO_COLOR: '', FORCE_COLOR: '', ...env },
   });
   const root = pathToFileURL(path.resolve('.')).href + '/';
-  const modules = readFileSync(list, 'utf8')
+  const files = readFileSync(list, 'utf8')
     .split('\n')
     .filter(Boolean)
     .map((url) => url.replace(root, '').replace(/^.*\/node_modules\//, 'node_modules/'));
-  return { code: result.status, stdout: result.stdout, stderr: result.stderr, modules };
+  // What runs is the bundle: each chunk loaded stands for the modules built into it.
+  const chunks = JSON.parse(readFileSync('dist/bundle/meta.json', 'utf8')) as Record<string, string[]>;
+  const modules = files.flatMap((file) => (file.startsWith('dist/bundle/') ? (chunks[file.slice('dist/bundle/'.length)] ?? [file]) : [file]));
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr, modules, files };
 }
 
 const packageOf = (m: string) => /^node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(m)?.[1];
@@ -46,6 +49,11 @@ describe('start-up: what `unstick diagnose FILE` loads', () => {
     for (const unused of ['commander', 'chalk', 'inquirer', '@inquirer/prompts', '@inquirer/core', 'auth0', 'node-forge', 'csv-parse', 'cli-progress']) {
       expect(packages.has(unused), unused).toBe(false);
     }
+    // Bundled (scripts/build-bundle.js): a few chunks, not a file per module.
+    const files = run.files.filter((m) => m.startsWith('dist/'));
+    expect(files.every((m) => m.startsWith('dist/bundle/')), files.join(' ')).toBe(true);
+    expect(files.length).toBeLessThan(20);
+    expect(run.modules.filter((m) => m.startsWith('dist/')).length).toBeGreaterThan(40);
     const ours = run.modules.filter((m) => m.startsWith('dist/'));
     expect(ours).toContain('dist/cli/commands/diagnose.js');
     expect(ours.filter((m) => /^dist\/(repair|tenant|sandbox)\//.test(m))).toEqual([]);

@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { ExitCode, InputDataError, InputMissingError, UsageError } from '../../errors.js';
+import { packageFile } from '../../package-file.js';
 import { parseScenario, ScenarioError, type Scenario } from '../../sandbox/scenario.js';
 import { startSandbox } from '../../sandbox/server.js';
 import type { Context } from '../context.js';
@@ -10,7 +10,7 @@ import { warn } from '../output.js';
 import type { SandboxArgs } from './sandbox.spec.js';
 
 /** The shipped mixed tenant: what `unstick sandbox` serves when no scenario is named. */
-const DEFAULT_SCENARIO = fileURLToPath(new URL('../../../examples/scenarios/acme-mixed.json', import.meta.url));
+const DEFAULT_SCENARIO = packageFile('examples/scenarios/acme-mixed.json');
 
 /** Serves until ctx.signal aborts (Ctrl+C, SIGTERM): stopping is the sandbox's normal end, so that is exit 0. */
 export async function sandbox(ctx: Context, args: SandboxArgs): Promise<number> {
