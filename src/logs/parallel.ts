@@ -2,31 +2,32 @@ import { Worker } from 'node:worker_threads';
 import { InterruptedError } from '../errors.js';
 import type { InputSummary } from './input-reader.js';
 import { describeIoError, type Source } from './inputs.js';
-import { MALFORMED_SAMPLE_LIMIT } from './malformed.js';
-import { RangeScan } from './range-scan.js';
 import { JsonRecordReader } from './json-reader.js';
+import { MALFORMED_SAMPLE_LIMIT } from './malformed.js';
 import { Prescan, prescanError, prescanKey, takeEarlyPrescan, type PrescannedPiece } from './prescan.js';
+import { RangeScan } from './range-scan.js';
 import { claimPiece, type JobMessage, type RangeJob, type ScanJob, type WorkerMessage } from './scan-protocol.js';
 import { DEFAULT_MAX_RECORD_BYTES } from './scanner.js';
 import { inputResult, type InputResult } from './stats.js';
+import type { LogEvent, LogFormat, MalformedRecord, SourceRef } from './types.js';
 import { utcFromMillis } from './values.js';
 import { scanWorkerUrl, takeWarmWorker } from './warm-workers.js';
 
-
 export { scanWorkerUrl };
-import type { LogEvent, LogFormat, MalformedRecord, SourceRef } from './types.js';
 
 /**
- * The parallel fast path: a large NDJSON file is cut at newlines into pieces, which the threads
- * claim one at a time (the main thread too: it has everything loaded already), so that a worker that
- * started late, or a core that runs slower, simply reads fewer of them. Events stream back as they are found (memory stays flat whatever the input). A worker knows
- * lines only relative to its range, so events carry a source whose `line` is resolved once the ranges
- * before it have counted theirs: consumers read it at the end (the diagnosis report), not while
- * events stream in (see SourceRef).
+ * The parallel fast path: a large NDJSON file is cut at newlines into pieces (split.ts), which the
+ * threads claim one at a time, so that a thread that started late, or a core that runs slower, simply
+ * reads fewer of them. The threads are native prescan threads where the native kernel runs
+ * (prescan.ts; the main thread reads the head piece and settles theirs), else worker threads that
+ * share the pieces with the main thread. Events stream in as they are found (memory stays flat
+ * whatever the input). A thread knows lines only relative to its piece, so events carry a source
+ * whose `line` is resolved once the pieces before it have counted theirs: consumers read it at the
+ * end (the diagnosis report), not while events stream in (see SourceRef).
  */
 export interface ParallelPlan {
   workerUrl: URL;
-  /** Threads, the main thread included. */
+  /** Threads reading at once: prescan threads, or worker threads and the main thread. */
   workers: number;
   minBytes: number;
   /** Bytes per piece (default PIECE_BYTES); a file has at least one piece per thread. */
