@@ -95,6 +95,15 @@ class PieceBook {
   }
 }
 
+/** What either way of reading a file's pieces works with. */
+interface PieceRead {
+  job: ScanJob;
+  book: PieceBook;
+  read: ParallelRead;
+  onEvent: (event: LogEvent) => void;
+  progress: (bytes: number) => void;
+}
+
 export async function readParallel(
   source: Source,
   pieces: Array<[number, number]>,
@@ -111,9 +120,8 @@ export async function readParallel(
   const prescan =
     plan.prescan === false ? null : (takeEarlyPrescan(prescanKey(job.path, pieces, job.maxRecordBytes)) ?? Prescan.start(job.path, pieces, job.maxRecordBytes, plan.workers));
   try {
-    await (prescan
-      ? readWithPrescan(job, prescan, book, read, onEvent, progress)
-      : readWithWorkers(job, Math.min(plan.workers, pieces.length) - 1, book, read, plan, onEvent, progress));
+    const reading: PieceRead = { job, book, read, onEvent, progress };
+    await (prescan ? readWithPrescan(reading, prescan) : readWithWorkers(reading, Math.min(plan.workers, pieces.length) - 1, plan.workerUrl));
   } catch (err) {
     if (err instanceof InterruptedError) throw err;
     // A read failure (the file vanished, permissions changed) rejects this input; anything else is a bug.
@@ -133,14 +141,8 @@ export async function readParallel(
  * thread could (no V8 between the kernel and the file). This thread reads piece 0 (the format probe,
  * a short one) and settles theirs as they finish; events of their pieces are found here, then.
  */
-async function readWithPrescan(
-  job: ScanJob,
-  prescan: Prescan,
-  book: PieceBook,
-  read: ParallelRead,
-  onEvent: (event: LogEvent) => void,
-  progress: (bytes: number) => void,
-): Promise<void> {
+async function readWithPrescan(pieces: PieceRead, prescan: Prescan): Promise<void> {
+  const { job, book, read, onEvent, progress } = pieces;
   const waiting = new Set(job.pieces.keys());
   waiting.delete(0);
   const settleReady = (waitMs: number) => {
@@ -192,15 +194,8 @@ function pieceRange(job: ScanJob, k: number): RangeJob {
 }
 
 /** Worker threads (scan-worker.ts) claim pieces with the main thread; used where the native kernel does not run. */
-async function readWithWorkers(
-  job: ScanJob,
-  count: number,
-  book: PieceBook,
-  read: ParallelRead,
-  plan: ParallelPlan,
-  onEvent: (event: LogEvent) => void,
-  progress: (bytes: number) => void,
-): Promise<void> {
+async function readWithWorkers(pieces: PieceRead, count: number, workerUrl: URL): Promise<void> {
+  const { job, book, read, onEvent, progress } = pieces;
   const workers: Worker[] = [];
   const cleanups: Array<() => void> = [];
   try {
@@ -209,7 +204,7 @@ async function readWithWorkers(
     const remote = Array.from({ length: count }, () =>
       new Promise<void>((resolve, reject) => {
         const warm = takeWarmWorker();
-        const worker = warm ?? new Worker(plan.workerUrl, { workerData: job });
+        const worker = warm ?? new Worker(workerUrl, { workerData: job });
         if (warm) warm.postMessage({ kind: 'job', job } satisfies JobMessage);
         workers.push(worker);
         // Ctrl+C: reject now rather than wait for the exit event (a worker still starting may never send one).
