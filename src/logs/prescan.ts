@@ -2,10 +2,11 @@
  * The prescan: native threads (native/line_scan.c) that read pieces of a large line-delimited file
  * and classify its lines with the native kernel, without a V8 isolate, so that they start scanning
  * the moment bin/unstick.js starts them (a worker thread first spends 40-100 ms starting Node and
- * loading modules). They claim pieces from the same counter as the main thread and keep only what
- * the JavaScript scanner must see: the lines they could not settle and the records with a marker
- * word, with their bytes. The main thread settles each piece from that (LineScanner.replay) exactly
- * as its own kernel pass would have, and reads on itself where a thread handed a piece over early.
+ * loading modules). They claim the pieces after the first one at a time from a shared counter and
+ * keep only what the JavaScript scanner must see: the lines they could not settle and the records
+ * with a marker word, with their bytes. The main thread reads the first piece itself, settles each of
+ * theirs from what they kept (LineScanner.replay) exactly as its own kernel pass would have, and
+ * reads on itself where a thread handed a piece over early.
  *
  * This module loads nothing of the product but the kernel's loader: src/cli/early.ts imports it.
  */

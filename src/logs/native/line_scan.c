@@ -1,9 +1,11 @@
 /*
- * The line kernel of src/logs/wasm/line-scan.ts, in C with AVX2, as a Node-API addon built by
- * scripts/build-native.js. Same input, same answers, same entries; the WebAssembly module is the
- * portable build, this one the fast build on x86-64 machines that have AVX2 (the engine that runs
- * WebAssembly emits about three times the instructions for the same loop). The differential tests run
- * both against the JavaScript scanner. Comments on the rules are in line-scan.ts.
+ * The line kernel of src/logs/wasm/line-scan.ts, in C with AVX-512 or AVX2 (chosen when the addon
+ * loads), as a Node-API addon built by scripts/build-native.js. Same input, same answers, same
+ * entries; the WebAssembly module is the portable build, this one the fast build on x86-64 machines
+ * that have AVX2 (the engine that runs WebAssembly emits about three times the instructions for the
+ * same loop). The differential tests run each build, and this one with each instruction set the CPU
+ * has, against the JavaScript scanner. Comments on the rules are in line-scan.ts. The addon also runs
+ * the prescan threads (below; src/logs/prescan.ts).
  */
 #define _GNU_SOURCE
 #include <node_api.h>
