@@ -6,9 +6,9 @@ import { JsonRecordReader } from './json-reader.js';
 import { MALFORMED_SAMPLE_LIMIT } from './malformed.js';
 import { readParallel, type ParallelPlan } from './parallel.js';
 import { stopEarlyPrescan } from './prescan.js';
-import { piecesOf } from './split.js';
 import { DEFAULT_MAX_RECORD_BYTES } from './scanner.js';
 import { sniffKind } from './sniff.js';
+import { piecesOf } from './split.js';
 import { inputResult, rejectedInput, type InputIo, type InputResult, type ReadStats } from './stats.js';
 import { TextLineReader } from './text-reader.js';
 import type { LogEvent, LogFormat } from './types.js';
@@ -44,21 +44,24 @@ export async function readLogs(
     options.onProgress?.(done, total);
   };
   const stats: ReadStats = { inputs: [], records: 0, malformed: 0, events: 0, bytes: 0, malformedSamples: [] };
-  for (const source of sources) {
-    if (options.signal?.aborted) throw new InterruptedError();
-    const { input, samples } = await readOne(source, options, onEvent, progress);
-    if (options.signal?.aborted) throw new InterruptedError();
-    stats.inputs.push(input);
-    stats.records += input.records;
-    stats.malformed += input.malformed;
-    stats.events += input.events;
-    stats.bytes += input.bytes;
-    for (const sample of samples) {
-      if (stats.malformedSamples.length < MALFORMED_SAMPLE_LIMIT) stats.malformedSamples.push(sample);
+  try {
+    for (const source of sources) {
+      if (options.signal?.aborted) throw new InterruptedError();
+      const { input, samples } = await readOne(source, options, onEvent, progress);
+      if (options.signal?.aborted) throw new InterruptedError();
+      stats.inputs.push(input);
+      stats.records += input.records;
+      stats.malformed += input.malformed;
+      stats.events += input.events;
+      stats.bytes += input.bytes;
+      for (const sample of samples) {
+        if (stats.malformedSamples.length < MALFORMED_SAMPLE_LIMIT) stats.malformedSamples.push(sample);
+      }
     }
+  } finally {
+    // A prescan started for a file before the CLI loaded (src/cli/early.ts) that no read took.
+    stopEarlyPrescan();
   }
-  // A prescan started for a file before the CLI loaded (src/cli/early.ts) that no read took.
-  stopEarlyPrescan();
   return stats;
 }
 
