@@ -71,6 +71,24 @@ describe.each(kernelVariants())('LineScanner with the $label kernel', (variant) 
     }
   });
 
+  it('checks brackets as strictly in the middle of long lines (blocks with no newline) as at their ends', () => {
+    const lines: string[] = [];
+    for (let pad = 0; pad < 70; pad++) {
+      const x = 'x'.repeat(pad);
+      const y = 'y'.repeat(80);
+      lines.push(`{"p":"${x}","a":[1},"q":"${y}"}`); // ] expected
+      lines.push(`{"p":"${x}","a":{"b":1],"q":"${y}"}`); // } expected
+      lines.push(`{"p":"${x}","a":[{"b":[1,2]},3],"q":"${y}"}`);
+      lines.push(`{"p":"${x}","a":[[[{}]]]}],"q":"${y}"}`); // one ] too many
+      lines.push(`${' '.repeat(pad)}${'{"d":['.repeat(40)}1${']}'.repeat(40)}`); // deeper than the kernel tracks
+      lines.push(`{"p":"${x}",${'"d":{'.repeat(30)}"e":[${'['.repeat(30)}1${']'.repeat(29)}}]${'}'.repeat(30)},"q":"${y}"}`);
+    }
+    const buf = Buffer.from(lines.join('\n') + '\n');
+    const js = withJs(buf, null, 4 * 1024 * 1024, true);
+    expect(js.malformed.length).toBeGreaterThanOrEqual(70 * 3); // the damaged lines are damaged
+    expectSame(js, withKernel(buf, null, 4 * 1024 * 1024, true, 1 << 20, kind), 'long lines');
+  });
+
   it('counts a near miss as plain: no record is parsed without a marker', () => {
     const buf = Buffer.from(['{"d":"exis t"}', '{"d":"duplica"}', '{"d":"conflic","ua":"AppleWebKit Mac OS X xi pl fl"}', '{"d":"exis","e":"t"}'].join('\n') + '\n');
     const fast = withKernel(buf, null, 4 * 1024 * 1024, true, 1 << 20, kind);
