@@ -1,5 +1,6 @@
 import type { InputReader, InputSummary } from './input-reader.js';
 import { MalformedLog } from './malformed.js';
+import { PROBE_RECORDS } from './probe.js';
 import { recordToEvents } from './records.js';
 import { lineKernelAvailable } from './line-kernel.js';
 import { LineScanner, type LineSink, type RecordScanner } from './line-scanner.js';
@@ -7,8 +8,6 @@ import { JsonScanner } from './scanner.js';
 import type { PrescannedPiece } from './prescan.js';
 import type { LogEvent, LogFormat } from './types.js';
 
-/** How many records are parsed regardless of markers, to learn an input's format. */
-const PROBE_RECORDS = 16;
 
 export interface JsonReadOptions {
   /** Read every record as this format. */

@@ -4,15 +4,20 @@
  * (src/cli/early.ts) and get the same pieces the read will.
  */
 import { closeSync, openSync, readSync } from 'node:fs';
+import { PROBE_RECORDS } from './probe.js';
+import { DEFAULT_MAX_RECORD_BYTES } from './scanner.js';
 import { bomLength, isGzip, looksBinary } from './sniff.js';
 
 /** Small enough that the threads finish within a piece of each other, large enough to cost nothing. */
 export const PIECE_BYTES = 32 * 1024 * 1024;
 /**
  * The first piece, which decides the format, is always the main thread's, and the main thread is
- * the last to be ready (it loads the CLI first): it is kept short, so that faster threads read the rest.
+ * the last to be ready (it loads the CLI first): it is kept short, so that faster threads read the
+ * rest. It holds at least twice the records the format probe parses (see probeEnd).
  */
 export const HEAD_PIECE_BYTES = 1024 * 1024;
+/** How far into a file those records are looked for; a file whose first records are not there is read serially. */
+const PROBE_SPAN_LIMIT = 64 * 1024 * 1024;
 
 /** The pieces of a file read by `threads` threads: a short head piece, then at least one each, at most `pieceBytes` long (or null, see splitLineDelimited). */
 export function piecesOf(path: string, size: number, threads: number, pieceBytes = PIECE_BYTES): Array<[number, number]> | null {
@@ -48,6 +53,11 @@ export function splitLineDelimited(path: string, size: number, parts: number, he
     }
     const cuts = [0];
     const probe = Buffer.alloc(HEAD_BYTES);
+    if (head > 0) {
+      const probed = probeEnd(fd, size, 2 * PROBE_RECORDS);
+      if (probed === null) return null;
+      head = Math.max(head, probed - 1); // (a cut goes after the newline at or after its target)
+    }
     const targets = head > 0 && head < size ? [head, ...Array.from({ length: parts - 1 }, (_, k) => head + Math.floor(((size - head) * (k + 1)) / parts))] : Array.from({ length: parts - 1 }, (_, k) => Math.floor((size * (k + 1)) / parts));
     for (const target of targets) {
       let at = Math.max(target, cuts[cuts.length - 1]!);
@@ -73,5 +83,50 @@ export function splitLineDelimited(path: string, size: number, parts: number, he
     return ranges.length > 1 ? ranges : null;
   } finally {
     closeSync(fd);
+  }
+}
+
+/**
+ * Where the line ends after which the file's first `records` lines that parse as JSON objects (of at
+ * most the record size limit) are behind: the head piece ends there or later, so that its format
+ * probe never stops short where a reader of the whole file would read on. Null when they are not
+ * within PROBE_SPAN_LIMIT bytes (or the file ends first).
+ */
+function probeEnd(fd: number, size: number, records: number): number | null {
+  const chunk = Buffer.alloc(HEAD_BYTES);
+  let pos = 0;
+  let found = 0;
+  let line: Buffer[] = [];
+  let lineBytes = 0;
+  while (pos < size && pos < PROBE_SPAN_LIMIT) {
+    const n = readSync(fd, chunk, 0, chunk.length, pos);
+    if (n === 0) break;
+    const bytes = chunk.subarray(0, n);
+    let from = 0;
+    for (let nl = bytes.indexOf(0x0a); nl !== -1; nl = bytes.indexOf(0x0a, from)) {
+      lineBytes += nl - from;
+      if (lineBytes <= DEFAULT_MAX_RECORD_BYTES) {
+        const text = Buffer.concat([...line, bytes.subarray(from, nl)]).toString('utf8');
+        if (parsesAsObject(text)) found++;
+        if (found >= records) return pos + nl + 1;
+      }
+      line = [];
+      lineBytes = 0;
+      from = nl + 1;
+    }
+    lineBytes += n - from;
+    if (lineBytes <= DEFAULT_MAX_RECORD_BYTES) line.push(Buffer.from(bytes.subarray(from)));
+    else line = [];
+    pos += n;
+  }
+  return null;
+}
+
+function parsesAsObject(text: string): boolean {
+  try {
+    const value: unknown = JSON.parse(text);
+    return typeof value === 'object' && value !== null && !Array.isArray(value);
+  } catch {
+    return false;
   }
 }

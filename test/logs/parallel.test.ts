@@ -131,3 +131,23 @@ describe('large files, for which a read starts early', () => {
     expect(largeFileOf(['-', tmp, file], size)).toEqual({ path: file, size });
   });
 });
+
+describe('the head piece decides the format as a serial read would', () => {
+  it('even when the first records are large: a few big foreign records, then a log', async () => {
+    const file = path.join(tmp, 'big-first.jsonl');
+    const lines: string[] = [];
+    // (The first line is short: a file whose first line is longer than the split's look at the head is read serially.)
+    lines.push(JSON.stringify({ note: 'export' }));
+    for (let i = 0; i < 10; i++) lines.push(JSON.stringify({ note: `export row ${i}`, blob: 'b'.repeat(120_000) }));
+    for (let i = 0; i < 30_000; i++) lines.push(streamLine(i, i % 100 === 0 ? 'The user already exists.' : 'Successful login'));
+    writeFileSync(file, lines.join('\n') + '\n');
+    const serial = await read(file);
+    expect(serial.stats.inputs[0]!.rejected).toBeNull();
+    expect(serial.keys).toHaveLength(300);
+    for (const prescan of [false, ...(native ? [true] : [])]) {
+      const parallel = await read(file, { parallel: { workerUrl, workers: 2, minBytes: 1, prescan } });
+      expect(parallel.stats, `prescan ${prescan}`).toEqual(serial.stats);
+      expect(parallel.keys).toEqual(serial.keys);
+    }
+  });
+});
