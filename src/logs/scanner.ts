@@ -438,6 +438,13 @@ export class JsonScanner {
       let ok = true;
       for (let j = 0; j < m.word.length; j++) {
         const p = start + j;
+        // A marker never spans a newline (it is inside a string): before this line's start there is no
+        // match, whatever bytes before it this scanner was given (none at the start of the input, or
+        // where a line-based scan hands it a line).
+        if (this.consumed + p < this.lineStart) {
+          ok = false;
+          break;
+        }
         const b = p < 0 ? this.tail[this.tail.length + p] : p < chunk.length ? chunk[p] : undefined;
         if (b === undefined) return true; // split across chunks: stay safe, parse it
         if ((b | 0x20) !== m.word[j]) {

@@ -151,3 +151,25 @@ describe('the head piece decides the format as a serial read would', () => {
     }
   });
 });
+
+describe('a line read from its start, wherever a piece or a hand-over puts it, is read as a serial read reads it', () => {
+  it('lines that open with the letters of a marker word ({"fl... of "conflict") are only counted, not parsed', async () => {
+    const file = path.join(tmp, 'fl-starts.jsonl');
+    const lines: string[] = [];
+    for (let i = 0; i < 20_000; i++) {
+      // Not valid JSON, though well-formed for the structural check: only a parse would report it.
+      if (i % 97 === 50) lines.push('{"fl\\"":nul}');
+      else lines.push(`{"fl":1,${streamLine(i, i % 89 === 0 ? 'The user already exists.' : 'Successful login').slice(1)}`);
+    }
+    // The last line has no newline: a prescan thread hands it to the main thread.
+    writeFileSync(file, `${lines.join('\n')}\n{"fl\\"":nul}`);
+    const serial = await read(file);
+    expect(serial.stats.malformed).toBe(0);
+    expect(serial.keys.length).toBeGreaterThan(200);
+    for (const prescan of [false, ...(native ? [true] : [])]) {
+      const parallel = await read(file, { parallel: { workerUrl, workers: 2, minBytes: 1, pieceBytes: 40_000, prescan } });
+      expect(parallel.stats, `prescan ${prescan}`).toEqual(serial.stats);
+      expect(parallel.keys).toEqual(serial.keys);
+    }
+  });
+});
