@@ -4,7 +4,7 @@ import type { InputSummary } from './input-reader.js';
 import { describeIoError, type Source } from './inputs.js';
 import { JsonRecordReader } from './json-reader.js';
 import { MALFORMED_SAMPLE_LIMIT } from './malformed.js';
-import { Prescan, prescanError, prescanKey, takeEarlyPrescan, type PrescannedPiece } from './prescan.js';
+import { Prescan, prescanKey, takeEarlyPrescan } from './prescan.js';
 import { RangeScan } from './range-scan.js';
 import { claimPiece, type JobMessage, type RangeJob, type ScanJob, type WorkerMessage } from './scan-protocol.js';
 import { DEFAULT_MAX_RECORD_BYTES } from './scanner.js';
@@ -143,20 +143,27 @@ export async function readParallel(
  */
 async function readWithPrescan(pieces: PieceRead, prescan: Prescan): Promise<void> {
   const { job, book, read, onEvent, progress } = pieces;
+  const stop = () => read.signal?.aborted === true;
   const waiting = new Set(job.pieces.keys());
   waiting.delete(0);
-  const settleReady = (waitMs: number) => {
-    for (const k of waiting) {
-      const piece = prescan.take(k, waitMs);
-      if (!piece) return; // in order: the next ones are later still
-      waiting.delete(k);
-      if (piece.error) throw prescanError(piece);
-      settle(k, piece);
-    }
-  };
-  const settle = (k: number, piece: PrescannedPiece) => {
+  // One piece at a time (in order: the next ones finish later still), so that Ctrl+C and the
+  // progress bar get their turn in between, however far ahead the threads are.
+  const settleNext = async (waitMs: number): Promise<void> => {
+    const k = waiting.values().next().value;
+    if (k === undefined) return;
+    const piece = prescan.take(k, waitMs);
+    if (!piece) return;
+    waiting.delete(k);
     const range = pieceRange(job, k);
-    const reader = new JsonRecordReader(range.name, (event) => onEvent(book.event(k, event)), { forced: range.forced, probe: false, maxRecordBytes: range.maxRecordBytes, lineDelimited: true });
+    const events = (event: LogEvent) => onEvent(book.event(k, event));
+    if (piece.error) {
+      // What a thread could not read (no memory, no file descriptor left, a read error), this thread
+      // reads itself: a read that fails here too is reported as any failed read is.
+      const summary = await scanHere(new RangeScan(range, events), progress, stop);
+      if (summary) book.finished(k, summary);
+      return;
+    }
+    const reader = new JsonRecordReader(range.name, events, { forced: range.forced, probe: false, maxRecordBytes: range.maxRecordBytes, lineDelimited: true });
     const length = range.end - range.start;
     const from = reader.replay(piece, length);
     progress(from ?? length);
@@ -166,20 +173,14 @@ async function readWithPrescan(pieces: PieceRead, prescan: Prescan): Promise<voi
       return;
     }
     // The JavaScript scanner reads the rest of the piece here, as it reads piece 0.
-    const scan = new RangeScan(range, reader, from);
-    try {
-      for (let n = scan.step(); n > 0; n = scan.step()) progress(n);
-      book.finished(k, scan.finish());
-    } finally {
-      scan.close();
-    }
+    const summary = await scanHere(new RangeScan(range, reader, from), progress, stop);
+    if (summary) book.finished(k, summary);
   };
-  const stop = () => read.signal?.aborted === true;
-  const head = await scanHere(new RangeScan(pieceRange(job, 0), onEvent), progress, stop, () => settleReady(0));
+  const head = await scanHere(new RangeScan(pieceRange(job, 0), onEvent), progress, stop, () => settleNext(0));
   if (head) book.finished(0, head);
-  // Waits a little at a time, so that Ctrl+C and the progress bar get their turn in between.
+  // Waits a little at a time for the next piece.
   while (waiting.size > 0 && !stop()) {
-    settleReady(20);
+    await settleNext(20);
     await new Promise<void>((resolve) => setImmediate(resolve));
   }
   if (read.signal?.aborted) throw new InterruptedError();
@@ -256,14 +257,14 @@ async function readWithWorkers(pieces: PieceRead, count: number, workerUrl: URL)
  * The main thread's range: read a chunk at a time, letting worker messages, the progress bar and
  * Ctrl+C in between chunks (and `between`). Null when stopped (interrupted, or a worker failed).
  */
-async function scanHere(scan: RangeScan, progress: (bytes: number) => void, stop: () => boolean, between?: () => void): Promise<InputSummary | null> {
+async function scanHere(scan: RangeScan, progress: (bytes: number) => void, stop: () => boolean, between?: () => Promise<void>): Promise<InputSummary | null> {
   try {
     for (;;) {
       if (stop()) return null;
       const n = scan.step();
       if (n === 0) return scan.finish();
       progress(n);
-      between?.();
+      await between?.();
       await new Promise<void>((resolve) => setImmediate(resolve));
     }
   } finally {

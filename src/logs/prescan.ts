@@ -10,7 +10,6 @@
  *
  * This module loads nothing of the product but the kernel's loader: src/cli/early.ts imports it.
  */
-import { getSystemErrorName } from 'node:util';
 import { nativeKernelModule } from './line-kernel.js';
 
 /** Numbers per entry in PrescannedPiece.entries. */
@@ -108,12 +107,6 @@ export function prescanKey(path: string, pieces: ReadonlyArray<readonly [number,
   return JSON.stringify([path, pieces, maxRecordBytes]);
 }
 
-/** A failed read in a thread, as the reader reports a failed read (an ErrnoException with its code). */
-export function prescanError(piece: PrescannedPiece): NodeJS.ErrnoException {
-  const code = getSystemErrorName(-piece.error);
-  return Object.assign(new Error(`${code}: read failed`), { code, errno: -piece.error });
-}
-
 let early: Prescan | null = null;
 
 /** A prescan started before the CLI loaded (src/cli/early.ts). */
@@ -123,11 +116,17 @@ export function startEarlyPrescan(path: string, pieces: ReadonlyArray<readonly [
   return early !== null;
 }
 
-/** The early prescan, when it was started for exactly this read; null otherwise. */
+/**
+ * The early prescan, when it was started for exactly this read; null otherwise. One started for other
+ * pieces (the file grew in between, as a live log does) stops: the read starts its own.
+ */
 export function takeEarlyPrescan(key: string): Prescan | null {
-  if (!early || early.key !== key) return null;
   const taken = early;
   early = null;
+  if (taken && taken.key !== key) {
+    taken.stop();
+    return null;
+  }
   return taken;
 }
 

@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { InterruptedError } from '../../src/errors.js';
 import { expandInputs } from '../../src/logs/inputs.js';
 import { availableKernels } from '../../src/logs/line-kernel.js';
 import { prescanKey, startEarlyPrescan, takeEarlyPrescan } from '../../src/logs/prescan.js';
@@ -171,5 +172,18 @@ describe('a line read from its start, wherever a piece or a hand-over puts it, i
       expect(parallel.stats, `prescan ${prescan}`).toEqual(serial.stats);
       expect(parallel.keys).toEqual(serial.keys);
     }
+  });
+});
+
+describe('prescan threads far ahead of the main thread', () => {
+  it.runIf(native)('Ctrl+C is heard between pieces (a log where every line is a candidate keeps the main thread busy)', async () => {
+    const file = path.join(tmp, 'all-candidates.jsonl');
+    writeFileSync(file, Array.from({ length: 60_000 }, (_, i) => streamLine(i, 'The user already exists.')).join('\n') + '\n');
+    const interrupt = new AbortController();
+    let events = 0;
+    const reading = readLogs(await expandInputs([file]), { parallel: { workerUrl, workers: 2, minBytes: 1, pieceBytes: 500_000 }, signal: interrupt.signal }, () => events++);
+    setTimeout(() => interrupt.abort(), 0);
+    await expect(reading).rejects.toBeInstanceOf(InterruptedError);
+    expect(events).toBeLessThan(60_000);
   });
 });

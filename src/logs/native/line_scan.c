@@ -290,6 +290,17 @@ typedef struct {
 } job_t;
 
 /* Entries stop at the arena's limit; the bytes before where a piece is handed over may go 8 past it. */
+/* memrchr where the C library has it (glibc), a loop where it has not (macOS). */
+static const uint8_t *last_byte(const uint8_t *p, int byte, size_t n) {
+#ifdef __GLIBC__
+  return memrchr(p, byte, n);
+#else
+  while (n > 0)
+    if (p[--n] == (uint8_t)byte) return p + n;
+  return NULL;
+#endif
+}
+
 static int arena_put(piece_t *p, const uint8_t *a, size_t alen, const uint8_t *b, size_t blen, uint32_t *at) {
   size_t need = alen + blen;
   if (p->used + need > p->arena_limit + (p->stopped >= 0 ? 8 : 0)) return 0;
@@ -368,7 +379,7 @@ TARGET static void prescan_piece(job_t *job, uint32_t k, int fd, uint8_t *region
     }
     pos += (double)n;
     size_t filled = held + (size_t)n;
-    const uint8_t *nl = memrchr(region, 0x0a, filled);
+    const uint8_t *nl = last_byte(region, 0x0a, filled);
     if (!nl) {
       held = filled;
       if (held == cap) STOP_AT(0, base_lines, base_plain); /* a line longer than the region */
@@ -386,7 +397,7 @@ TARGET static void prescan_piece(job_t *job, uint32_t k, int fd, uint8_t *region
         size_t line_end = other ? t : (size_t)((const uint8_t *)memchr(region + t, 0x0a, to - t) - region) + 1;
         size_t line_start = s;
         if (!other) {
-          const uint8_t *before = s > 0 ? memrchr(region, 0x0a, s) : NULL;
+          const uint8_t *before = s > 0 ? last_byte(region, 0x0a, s) : NULL;
           line_start = before ? (size_t)(before - region) + 1 : 0;
         }
         uint32_t before_at = 0, before_len = 0, bytes_at = 0;
@@ -412,6 +423,9 @@ TARGET static void prescan_piece(job_t *job, uint32_t k, int fd, uint8_t *region
 }
 #endif
 
+/* The memory a finished piece holds until it is taken (what it allocated, not only what it filled). */
+static size_t held_bytes(const piece_t *p) { return p->arena_cap + p->entry_cap * FIELDS * sizeof(double); }
+
 static void *prescan_thread(void *arg) {
   job_t *job = arg;
 #ifdef __linux__
@@ -436,7 +450,7 @@ static void *prescan_thread(void *arg) {
 #endif
     pthread_mutex_lock(&job->mu);
     p->state = PIECE_DONE;
-    job->pending += p->used + p->count * FIELDS * sizeof(double);
+    job->pending += held_bytes(p);
     pthread_cond_broadcast(&job->cv);
     pthread_mutex_unlock(&job->mu);
   }
@@ -557,7 +571,7 @@ static napi_value prescan_take(napi_env env, napi_callback_info info) {
   int ready = p->state == PIECE_DONE;
   if (ready) {
     p->state = PIECE_TAKEN;
-    job->pending -= p->used + p->count * FIELDS * sizeof(double);
+    job->pending -= held_bytes(p);
     pthread_cond_broadcast(&job->cv);
   }
   pthread_mutex_unlock(&job->mu);
