@@ -274,6 +274,8 @@ async function scanHere(scan: RangeScan, progress: (bytes: number) => void, stop
 
 /** The whole file's summary from its ranges' (those that finished): the head range decides the format. */
 function joinRanges(parts: ReadonlyArray<InputSummary | null>): InputSummary {
+  // Not a log: a serial read stops once the head says so, so nothing the other pieces counted counts.
+  if (parts[0]?.notALog) return parts[0];
   const done = parts.filter((p): p is InputSummary => p !== null);
   const sum = (f: (p: InputSummary) => number) => done.reduce((n, p) => n + f(p), 0);
   const samples: MalformedRecord[] = done.flatMap((p) => p.malformedSamples);

@@ -187,3 +187,17 @@ describe('prescan threads far ahead of the main thread', () => {
     expect(events).toBeLessThan(60_000);
   });
 });
+
+describe('an input that is JSON but not a log', () => {
+  it('counts, split or not, only what the head showed: none of its records reach the totals', async () => {
+    const file = path.join(tmp, 'not-a-log.jsonl');
+    writeFileSync(file, Array.from({ length: 50_000 }, (_, i) => JSON.stringify({ note: `export row ${i}`, value: i })).join('\n') + '\n');
+    const serial = await read(file);
+    expect(serial.stats.inputs[0]!.rejected).toBe('JSON, but not Auth0 log records');
+    for (const prescan of [false, ...(native ? [true] : [])]) {
+      const parallel = await read(file, { parallel: { workerUrl, workers: 2, minBytes: 1, pieceBytes: 100_000, prescan } });
+      expect(parallel.stats.inputs[0]!.rejected).toBe(serial.stats.inputs[0]!.rejected);
+      expect([parallel.stats.records, parallel.stats.events, parallel.stats.malformed], `prescan ${prescan}`).toEqual([serial.stats.records, serial.stats.events, serial.stats.malformed]);
+    }
+  });
+});
