@@ -107,6 +107,11 @@ function timed(cmd, cmdArgs, { rss = false, env = {} } = {}) {
 const fmt = (n, d = 0) => n.toLocaleString('en-US', { minimumFractionDigits: d, maximumFractionDigits: d });
 
 const best = (xs) => Math.min(...xs);
+const median = (xs) => {
+  const sorted = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+};
 const users = (stdout) => [...new Set(stdout.split('\n').filter(Boolean).map((e) => e.trim().toLowerCase()))].sort();
 
 /** What the default run uses here: the native kernel in prescan threads (with its instruction set), or the WebAssembly one in a worker. */
@@ -178,6 +183,8 @@ async function bench(mb) {
     console.log(`  ${jqVersion.padEnd(31)}  ${rate(jq)}   ${jqUsers.length} users`);
     console.log(`  same users: jq ${same ? 'yes' : 'NO'}, every kernel ${kernelsAgree ? 'yes' : 'NO'}`);
     console.log(`  ratio: ${fmt(jq / t, 1)}x jq, ${fmt(grep / t, 2)}x the grep pipeline (target >= 1.00x); ${fmt(best(times.cat) / t, 2)}x cat (stretch 0.50x)`);
+    // The machine's speed varies from run to run: the medians say how much the best runs depend on luck.
+    console.log(`  medians of the ${runs} runs: unstick ${fmt(median(times.native), 2)} s, grep pipeline ${fmt(median(times.grep), 2)} s (${fmt(median(times.grep) / median(times.native), 2)}x); spread of unstick ${fmt(best(times.native), 2)}-${fmt(Math.max(...times.native), 2)} s, of the grep pipeline ${fmt(grep, 2)}-${fmt(Math.max(...times.grep), 2)} s`);
     if (!same || grepExtra > 0) process.exitCode = 1;
   } else {
     console.log('  jq not found: install it (apt-get install jq) to compare');
