@@ -8,8 +8,8 @@
  */
 import { startEarlyPrescan } from '../logs/prescan.js';
 import { DEFAULT_MAX_RECORD_BYTES } from '../logs/scanner.js';
-import { piecesOf } from '../logs/split.js';
-import { largeFileOf, warmScanWorkers } from '../logs/warm-workers.js';
+import { largeFileOf } from '../logs/split.js';
+import { warmScanWorkers } from '../logs/warm-workers.js';
 import { DIAGNOSE_PARALLEL } from './commands/diagnose.spec.js';
 
 export function startEarly(argv: readonly string[], policy: { threads: number; minBytes: number } = DIAGNOSE_PARALLEL): void {
@@ -19,7 +19,6 @@ export function startEarly(argv: readonly string[], policy: { threads: number; m
   // Option values are looked at too: only an existing file large enough to be split starts anything.
   const large = largeFileOf(argv.slice(1).filter((word) => !word.startsWith('-')), policy.minBytes);
   if (!large) return;
-  const pieces = piecesOf(large.path, large.size, policy.threads);
-  if (pieces && startEarlyPrescan(large.path, pieces, DEFAULT_MAX_RECORD_BYTES, policy.threads)) return;
+  if (startEarlyPrescan({ ...large, threads: policy.threads, maxRecordBytes: DEFAULT_MAX_RECORD_BYTES })) return;
   warmScanWorkers(policy.threads - 1);
 }

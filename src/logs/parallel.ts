@@ -4,10 +4,11 @@ import type { InputSummary } from './input-reader.js';
 import { describeIoError, type Source } from './inputs.js';
 import { JsonRecordReader } from './json-reader.js';
 import { MALFORMED_SAMPLE_LIMIT } from './malformed.js';
-import { Prescan, prescanKey, takeEarlyPrescan } from './prescan.js';
+import { Prescan, takeEarlyPrescan } from './prescan.js';
 import { RangeScan } from './range-scan.js';
-import { claimPiece, type JobMessage, type RangeJob, type ScanJob, type WorkerMessage } from './scan-protocol.js';
+import { claimPiece, pieceRange, type JobMessage, type ScanJob, type WorkerMessage } from './scan-protocol.js';
 import { DEFAULT_MAX_RECORD_BYTES } from './scanner.js';
+import { piecesOf } from './split.js';
 import { inputResult, type InputResult } from './stats.js';
 import type { LogEvent, LogFormat, MalformedRecord, SourceRef } from './types.js';
 import { utcFromMillis } from './values.js';
@@ -104,21 +105,32 @@ interface PieceRead {
   progress: (bytes: number) => void;
 }
 
+/**
+ * Reads a file of `source.size` bytes at `source.path` in pieces, or gives null when it cannot be cut
+ * (it is not line-delimited JSON: the serial reader reads it). A prescan started before the CLI loaded
+ * for this very read (src/cli/early.ts) brings the pieces it cut.
+ */
 export async function readParallel(
-  source: Source,
-  pieces: Array<[number, number]>,
+  source: Source & { path: string; size: number },
   read: ParallelRead,
   plan: ParallelPlan,
   onEvent: (event: LogEvent) => void,
   progress: (bytes: number) => void,
-): Promise<InputResult> {
+): Promise<InputResult | null> {
+  const maxRecordBytes = read.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES;
+  let early = takeEarlyPrescan({ path: source.path, size: source.size, threads: plan.workers, pieceBytes: plan.pieceBytes, maxRecordBytes });
+  if (early && plan.prescan === false) {
+    early.stop();
+    early = null;
+  }
+  const pieces = early?.pieces ?? piecesOf(source.path, source.size, plan.workers, plan.pieceBytes);
+  if (!pieces) return null;
   const book = new PieceBook(pieces.length);
-  const io = { gzip: false, bytes: source.size! };
-  const job: ScanJob = { path: source.path!, name: source.name, pieces, counter: new SharedArrayBuffer(4), maxRecordBytes: read.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES };
+  const io = { gzip: false, bytes: source.size };
+  const job: ScanJob = { path: source.path, name: source.name, pieces, counter: new SharedArrayBuffer(4), maxRecordBytes };
   if (read.format) job.forced = read.format;
   // Prescan threads read every piece but the first; worker threads share the pieces with this one.
-  const prescan =
-    plan.prescan === false ? null : (takeEarlyPrescan(prescanKey(job.path, pieces, job.maxRecordBytes)) ?? Prescan.start(job.path, pieces, job.maxRecordBytes, plan.workers));
+  const prescan = plan.prescan === false ? null : (early ?? Prescan.start(job.path, pieces, maxRecordBytes, plan.workers));
   try {
     const reading: PieceRead = { job, book, read, onEvent, progress };
     await (prescan ? readWithPrescan(reading, prescan) : readWithWorkers(reading, Math.min(plan.workers, pieces.length) - 1, plan.workerUrl));
@@ -184,14 +196,6 @@ async function readWithPrescan(pieces: PieceRead, prescan: Prescan): Promise<voi
     await new Promise<void>((resolve) => setImmediate(resolve));
   }
   if (read.signal?.aborted) throw new InterruptedError();
-}
-
-/** Piece k of a job, as one thread reads it. */
-function pieceRange(job: ScanJob, k: number): RangeJob {
-  const [start, end] = job.pieces[k]!;
-  const range: RangeJob = { path: job.path, name: job.name, start, end, probe: k === 0, maxRecordBytes: job.maxRecordBytes, piece: k };
-  if (job.forced) range.forced = job.forced;
-  return range;
 }
 
 /** Worker threads (scan-worker.ts) claim pieces with the main thread; used where the native kernel does not run. */

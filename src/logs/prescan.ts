@@ -8,9 +8,11 @@
  * theirs from what they kept (LineScanner.replay) exactly as its own kernel pass would have, and
  * reads on itself where a thread handed a piece over early.
  *
- * This module loads nothing of the product but the kernel's loader: src/cli/early.ts imports it.
+ * This module loads nothing of the product but the kernel's loader and the splitter: src/cli/early.ts
+ * imports it.
  */
 import { nativeKernelModule } from './line-kernel.js';
+import { PIECE_BYTES, piecesOf } from './split.js';
 
 /** Numbers per entry in PrescannedPiece.entries. */
 export const ENTRY_FIELDS = 8;
@@ -56,7 +58,8 @@ export class Prescan {
   private constructor(
     private readonly native: PrescanNative,
     private readonly handle: object,
-    readonly key: string,
+    /** The file's pieces, as split.ts cut them. */
+    readonly pieces: ReadonlyArray<readonly [number, number]>,
     counter: Int32Array,
   ) {
     this.counter = counter;
@@ -85,7 +88,7 @@ export class Prescan {
     } catch {
       return null; // no thread could start: the worker threads read instead
     }
-    return new Prescan(native, handle, prescanKey(path, pieces, maxRecordBytes), counter);
+    return new Prescan(native, handle, pieces, counter);
   }
 
   /** Piece k once a thread has read it, waiting up to `waitMs` for it; null if it is not done by then (or was taken). */
@@ -102,36 +105,47 @@ export class Prescan {
   }
 }
 
-/** What a prescan was started for: only a read of the same file, pieces and record limit adopts it. */
-export function prescanKey(path: string, pieces: ReadonlyArray<readonly [number, number]>, maxRecordBytes: number): string {
-  return JSON.stringify([path, pieces, maxRecordBytes]);
+/** What an early prescan is started for: a read of this file, at this size, cut this way (split.ts). */
+export interface EarlyRead {
+  path: string;
+  size: number;
+  threads: number;
+  pieceBytes?: number | undefined;
+  maxRecordBytes: number;
 }
 
-let early: Prescan | null = null;
+const earlyKey = (read: EarlyRead) => JSON.stringify([read.path, read.size, read.threads, read.pieceBytes ?? PIECE_BYTES, read.maxRecordBytes]);
 
-/** A prescan started before the CLI loaded (src/cli/early.ts). */
-export function startEarlyPrescan(path: string, pieces: ReadonlyArray<readonly [number, number]>, maxRecordBytes: number, threads: number): boolean {
-  early?.stop();
-  early = Prescan.start(path, pieces, maxRecordBytes, threads);
+let early: { key: string; prescan: Prescan } | null = null;
+
+/**
+ * Cuts the file and starts prescan threads on its pieces before the CLI loads (src/cli/early.ts).
+ * False when the file is not cut (not line-delimited JSON) or no thread starts.
+ */
+export function startEarlyPrescan(read: EarlyRead): boolean {
+  stopEarlyPrescan();
+  const pieces = piecesOf(read.path, read.size, read.threads, read.pieceBytes);
+  const prescan = pieces && Prescan.start(read.path, pieces, read.maxRecordBytes, read.threads);
+  if (prescan) early = { key: earlyKey(read), prescan };
   return early !== null;
 }
 
 /**
- * The early prescan, when it was started for exactly this read; null otherwise. One started for other
- * pieces (the file grew in between, as a live log does) stops: the read starts its own.
+ * The early prescan, with the pieces it cut, when it was started for exactly this read; null
+ * otherwise. One started for another read (the file grew in between, as a live log does) stops.
  */
-export function takeEarlyPrescan(key: string): Prescan | null {
+export function takeEarlyPrescan(read: EarlyRead): Prescan | null {
   const taken = early;
   early = null;
-  if (taken && taken.key !== key) {
-    taken.stop();
+  if (taken && taken.key !== earlyKey(read)) {
+    taken.prescan.stop();
     return null;
   }
-  return taken;
+  return taken?.prescan ?? null;
 }
 
 /** An early prescan no read took (its file was read another way) stops. */
 export function stopEarlyPrescan(): void {
-  early?.stop();
+  early?.prescan.stop();
   early = null;
 }

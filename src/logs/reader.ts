@@ -8,7 +8,6 @@ import { readParallel, type ParallelPlan } from './parallel.js';
 import { stopEarlyPrescan } from './prescan.js';
 import { DEFAULT_MAX_RECORD_BYTES } from './scanner.js';
 import { sniffKind } from './sniff.js';
-import { piecesOf } from './split.js';
 import { inputResult, rejectedInput, type InputIo, type InputResult, type ReadStats } from './stats.js';
 import { TextLineReader } from './text-reader.js';
 import type { LogEvent, LogFormat } from './types.js';
@@ -72,9 +71,9 @@ async function readOne(
   progress: (bytes: number) => void,
 ): Promise<InputResult> {
   const plan = options.parallel;
-  if (plan && plan.workers > 1 && source.path && (source.size ?? 0) >= plan.minBytes && options.format !== 'text') {
-    const ranges = piecesOf(source.path, source.size!, plan.workers, plan.pieceBytes);
-    if (ranges) return readParallel(source, ranges, options, plan, onEvent, progress);
+  if (plan && plan.workers > 1 && source.path && source.size !== null && source.size >= plan.minBytes && options.format !== 'text') {
+    const result = await readParallel({ ...source, path: source.path, size: source.size }, options, plan, onEvent, progress);
+    if (result) return result;
   }
   let opened: OpenedSource;
   try {

@@ -26,7 +26,7 @@ export interface RangeJob {
 export interface ScanJob {
   path: string;
   name: string;
-  pieces: Array<[number, number]>;
+  pieces: ReadonlyArray<readonly [number, number]>;
   /** An Int32Array's memory: the index of the next piece to claim. */
   counter: SharedArrayBuffer;
   forced?: LogFormat;
@@ -42,9 +42,13 @@ export interface JobMessage {
 /** The next piece for this thread, or null when every piece is taken. */
 export function claimPiece(job: ScanJob, counter: Int32Array): RangeJob | null {
   const k = Atomics.add(counter, 0, 1);
-  const piece = job.pieces[k];
-  if (!piece) return null;
-  const range: RangeJob = { path: job.path, name: job.name, start: piece[0], end: piece[1], probe: k === 0, maxRecordBytes: job.maxRecordBytes, piece: k };
+  return k < job.pieces.length ? pieceRange(job, k) : null;
+}
+
+/** Piece k of a job, as one thread reads it. */
+export function pieceRange(job: ScanJob, k: number): RangeJob {
+  const [start, end] = job.pieces[k]!;
+  const range: RangeJob = { path: job.path, name: job.name, start, end, probe: k === 0, maxRecordBytes: job.maxRecordBytes, piece: k };
   if (job.forced) range.forced = job.forced;
   return range;
 }

@@ -3,7 +3,7 @@
  * pieces. Imports only the sniffing rules, so that bin/unstick.js can cut a file before the CLI loads
  * (src/cli/early.ts) and get the same pieces the read will.
  */
-import { closeSync, openSync, readSync } from 'node:fs';
+import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { PROBE_RECORDS } from './probe.js';
 import { DEFAULT_MAX_RECORD_BYTES } from './scanner.js';
 import { bomLength, isGzip, looksBinary } from './sniff.js';
@@ -22,6 +22,20 @@ const PROBE_SPAN_LIMIT = 64 * 1024 * 1024;
 /** The pieces of a file read by `threads` threads: a short head piece, then at least one each, at most `pieceBytes` long (or null, see splitLineDelimited). */
 export function piecesOf(path: string, size: number, threads: number, pieceBytes = PIECE_BYTES): Array<[number, number]> | null {
   return splitLineDelimited(path, size, Math.max(threads, Math.ceil(size / pieceBytes)), Math.min(HEAD_PIECE_BYTES, pieceBytes));
+}
+
+/** The first of `inputs` that is a file of at least `minBytes` (it will be split), or null. */
+export function largeFileOf(inputs: readonly string[], minBytes: number): { path: string; size: number } | null {
+  for (const input of inputs) {
+    if (input === '-') continue;
+    try {
+      const stat = statSync(input);
+      if (stat.isFile() && stat.size >= minBytes) return { path: input, size: stat.size };
+    } catch {
+      // the command reports it
+    }
+  }
+  return null;
 }
 
 const HEAD_BYTES = 64 * 1024;

@@ -4,7 +4,7 @@
  * bin/unstick.js), it is ready by the time `unstick diagnose BIGFILE` has cut the file into ranges. One not taken costs only a thread that exits with the process: it is unref'd.
  * This module imports nothing of the product, so starting workers costs no module loading.
  */
-import { existsSync, statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 
@@ -29,20 +29,6 @@ export function warmScanWorkers(count: number, url: URL | null = scanWorkerUrl()
     });
     warm.push(worker);
   }
-}
-
-/** The first of `inputs` that is a file of at least `minBytes` (it will be split), or null. */
-export function largeFileOf(inputs: readonly string[], minBytes: number): { path: string; size: number } | null {
-  for (const input of inputs) {
-    if (input === '-') continue;
-    try {
-      const stat = statSync(input);
-      if (stat.isFile() && stat.size >= minBytes) return { path: input, size: stat.size };
-    } catch {
-      // the command reports it
-    }
-  }
-  return null;
 }
 
 /** A started worker waiting for its job (post it `{ kind: 'job', job }`), or null. */

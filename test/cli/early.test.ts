@@ -6,8 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 // The built modules: a warm worker is the compiled scan worker, which only dist/ has.
 const { startEarly } = (await import(new URL('../../dist/cli/early.js', import.meta.url).href)) as typeof import('../../src/cli/early.js');
 const { takeWarmWorker } = (await import(new URL('../../dist/logs/warm-workers.js', import.meta.url).href)) as typeof import('../../src/logs/warm-workers.js');
-const { prescanKey, takeEarlyPrescan } = (await import(new URL('../../dist/logs/prescan.js', import.meta.url).href)) as typeof import('../../src/logs/prescan.js');
-const { piecesOf } = (await import(new URL('../../dist/logs/split.js', import.meta.url).href)) as typeof import('../../src/logs/split.js');
+const { takeEarlyPrescan } = (await import(new URL('../../dist/logs/prescan.js', import.meta.url).href)) as typeof import('../../src/logs/prescan.js');
 const { availableKernels } = (await import(new URL('../../dist/logs/line-kernel.js', import.meta.url).href)) as typeof import('../../src/logs/line-kernel.js');
 const { DEFAULT_MAX_RECORD_BYTES } = (await import(new URL('../../dist/logs/scanner.js', import.meta.url).href)) as typeof import('../../src/logs/scanner.js');
 
@@ -40,8 +39,7 @@ describe('startEarly (bin/unstick.js, before the CLI loads)', () => {
     const policy = { threads: 2, minBytes: 1000 };
     startEarly(['diagnose', '--json', log], policy);
     expect(takeWarmWorker()).toBeNull();
-    const pieces = piecesOf(log, 2000 * 35, 2)!;
-    const prescan = takeEarlyPrescan(prescanKey(log, pieces, DEFAULT_MAX_RECORD_BYTES));
+    const prescan = takeEarlyPrescan({ path: log, size: 2000 * 35, threads: 2, maxRecordBytes: DEFAULT_MAX_RECORD_BYTES });
     expect(prescan).not.toBeNull();
     expect(prescan!.take(1, 60_000)!.lines).toBeGreaterThan(0);
     prescan!.stop();

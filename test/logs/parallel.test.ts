@@ -5,12 +5,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InterruptedError } from '../../src/errors.js';
 import { expandInputs } from '../../src/logs/inputs.js';
 import { availableKernels } from '../../src/logs/line-kernel.js';
-import { prescanKey, startEarlyPrescan, takeEarlyPrescan } from '../../src/logs/prescan.js';
+import { startEarlyPrescan, takeEarlyPrescan } from '../../src/logs/prescan.js';
 import { DEFAULT_MAX_RECORD_BYTES } from '../../src/logs/scanner.js';
-import { HEAD_PIECE_BYTES, piecesOf, splitLineDelimited } from '../../src/logs/split.js';
+import { HEAD_PIECE_BYTES, largeFileOf, piecesOf, splitLineDelimited } from '../../src/logs/split.js';
 import { readLogs, type ReadOptions } from '../../src/logs/reader.js';
 import type { LogEvent } from '../../src/logs/types.js';
-import { largeFileOf, takeWarmWorker, warmScanWorkers } from '../../src/logs/warm-workers.js';
+import { takeWarmWorker, warmScanWorkers } from '../../src/logs/warm-workers.js';
 
 // The worker is compiled code: the vitest global setup builds dist/ first.
 const workerUrl = new URL('../../dist/logs/scan-worker.js', import.meta.url);
@@ -108,19 +108,19 @@ describe('a read started before the CLI loads', () => {
     const file = logFile('early.jsonl', 8000);
     const size = readFileSync(file).length;
     const serial = await read(file);
-    const pieces = piecesOf(file, size, 2, 100_000)!;
-    expect(pieces.length).toBeGreaterThan(5);
-    expect(startEarlyPrescan(file, pieces, DEFAULT_MAX_RECORD_BYTES, 2)).toBe(true);
+    expect(piecesOf(file, size, 2, 100_000)!.length).toBeGreaterThan(5);
+    const early = { path: file, size, threads: 2, pieceBytes: 100_000, maxRecordBytes: DEFAULT_MAX_RECORD_BYTES };
+    expect(startEarlyPrescan(early)).toBe(true);
     const adopted = await read(file, { parallel: { workerUrl, workers: 2, minBytes: 1, pieceBytes: 100_000 } });
-    expect(takeEarlyPrescan(prescanKey(file, pieces, DEFAULT_MAX_RECORD_BYTES))).toBeNull(); // the read took it
+    expect(takeEarlyPrescan(early)).toBeNull(); // the read took it
     expect(adopted.stats).toEqual(serial.stats);
     expect(adopted.keys).toEqual(serial.keys);
 
-    const other = piecesOf(file, size, 2, 50_000)!;
-    expect(startEarlyPrescan(file, other, DEFAULT_MAX_RECORD_BYTES, 2)).toBe(true);
+    const other = { ...early, pieceBytes: 50_000 };
+    expect(startEarlyPrescan(other)).toBe(true);
     const own = await read(file, { parallel: { workerUrl, workers: 2, minBytes: 1, pieceBytes: 100_000 } });
     expect(own.stats).toEqual(serial.stats);
-    expect(takeEarlyPrescan(prescanKey(file, other, DEFAULT_MAX_RECORD_BYTES))).toBeNull(); // stopped when the read ended
+    expect(takeEarlyPrescan(other)).toBeNull(); // stopped when the read did not take it
   });
 });
 
