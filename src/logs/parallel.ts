@@ -190,6 +190,8 @@ async function readWithPrescan(pieces: PieceRead, prescan: Prescan): Promise<voi
   };
   const head = await scanHere(new RangeScan(pieceRange(job, 0), onEvent), progress, stop, () => settleNext(0));
   if (head) book.finished(0, head);
+  // Not a log: the other pieces would count for nothing (joinRanges), so they are not settled.
+  if (head?.notALog) return;
   // Waits a little at a time for the next piece.
   while (waiting.size > 0 && !stop()) {
     await settleNext(20);
