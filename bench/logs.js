@@ -1,14 +1,15 @@
 #!/usr/bin/env node
 // Log-scan benchmark: `npm run bench:logs -- [MB ...] [--runs N]` (default 200 MB, 3 runs each).
 // Generates a log-stream JSON-lines file with planted stuck users, runs `unstick diagnose --json` as
-// installed (`node bin/unstick.js`, start-up included; npx adds its own ~0.6 s) as it runs by default
-// here (said on its line) and again with each slower kernel (UNSTICK_SCAN=wasm, =js), `cat` (the cost of reading),
+// installed (`bin/unstick.js` through its launcher, start-up included; npx adds its own ~0.6 s) as it
+// runs by default here (said on its line), as `node bin/unstick.js` (no launcher: Node reads
+// NODE_EXTRA_CA_CERTS first), and with each slower kernel (UNSTICK_SCAN=wasm, =js), `cat` (the cost of reading),
 // the grep pipeline an engineer reaches for and the jq pipeline that reads every line; checks that
 // every run finds the same users, and prints the best of N runs for each, the ratios and the CLI's
 // peak RSS. Build first (`npm run build`).
 import { spawn, spawnSync } from 'node:child_process';
 import { loadavg } from 'node:os';
-import { createWriteStream, existsSync, mkdirSync, statSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { once } from 'node:events';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -112,6 +113,18 @@ const median = (xs) => {
   const mid = Math.floor(sorted.length / 2);
   return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 };
+/** Node's own start-up (`node -e 0`, best of 5) with and without NODE_EXTRA_CA_CERTS, where it is set. */
+async function nodeStartWithCaCerts() {
+  const bundle = process.env.NODE_EXTRA_CA_CERTS;
+  if (!bundle || !existsSync(bundle)) return null;
+  const start = async (env) => {
+    const seconds = [];
+    for (let k = 0; k < 5; k++) seconds.push((await timed(process.execPath, ['-e', '0'], { env })).seconds);
+    return best(seconds);
+  };
+  const certificates = readFileSync(bundle, 'latin1').split('-----BEGIN CERTIFICATE-----').length - 1;
+  return { certificates, with: await start({}), without: await start({ NODE_EXTRA_CA_CERTS: '' }) };
+}
 const users = (stdout) => [...new Set(stdout.split('\n').filter(Boolean).map((e) => e.trim().toLowerCase()))].sort();
 
 /** What the default run uses here: the native kernel in prescan threads (with its instruction set), or the WebAssembly one in a worker. */
@@ -129,18 +142,22 @@ async function bench(mb) {
   const jqVersion = hasJq.status === 0 ? hasJq.stdout.trim() : null;
   const load = loadavg()[0];
 
-  const cli = [path.join(root, 'bin/unstick.js'), 'diagnose', file, '--json'];
+  const bin = path.join(root, 'bin/unstick.js');
+  const cli = ['diagnose', file, '--json'];
   const findings = (r) => JSON.parse(r.stdout).findings.map((f) => f.email).sort();
   // Each kind of run once per round, so a machine that slows down mid-run slows them all alike.
-  const times = { native: [], wasm: [], js: [], grep: [], cat: [] };
+  const times = { native: [], node: [], wasm: [], js: [], grep: [], cat: [] };
   const found = {};
   let grepUsers = null;
   for (let k = 0; k < runs; k++) {
     for (const kernel of ['native', 'wasm', 'js']) {
-      const r = await timed(process.execPath, cli, { env: { UNSTICK_SCAN: kernel === 'native' ? '' : kernel } });
+      const r = await timed(bin, cli, { env: { UNSTICK_SCAN: kernel === 'native' ? '' : kernel } });
       times[kernel].push(r.seconds);
       found[kernel] = findings(r);
     }
+    const direct = await timed(process.execPath, [bin, ...cli]);
+    times.node.push(direct.seconds);
+    found.node = findings(direct);
     if (jqVersion) {
       const g = await timed('sh', ['-c', GREP_PIPELINE(file)]);
       times.grep.push(g.seconds);
@@ -149,7 +166,8 @@ async function bench(mb) {
     times.cat.push((await timed('sh', ['-c', `cat '${file}' > /dev/null`])).seconds);
   }
   // Peak RSS of the CLI process (GNU time), in a run of its own.
-  const rss = await timed(process.execPath, cli, { rss: true });
+  const rss = await timed(bin, cli, { rss: true });
+  const caCerts = await nodeStartWithCaCerts();
   const ourUsers = found.native;
 
   let jq = null;
@@ -171,9 +189,11 @@ async function bench(mb) {
   console.log(`\n${fmt(size / 1e6)} MB log-stream JSON lines (${path.relative(root, file)}), best of ${runs} runs (jq: ${Math.min(runs, 2)}), load ${fmt(load, 2)}`);
   console.log(`  cat > /dev/null (reading alone)  ${rate(best(times.cat))}`);
   console.log(`  unstick diagnose --json (bin)    ${rate(t)}   ${planted} users   (${await fastestPath()})`);
+  console.log(`    node bin/unstick.js            ${rate(best(times.node))}   ${found.node.length} users   (no launcher${caCerts ? '' : '; NODE_EXTRA_CA_CERTS is not set, so the same'})`);
+  if (caCerts) console.log(`      (NODE_EXTRA_CA_CERTS names ${caCerts.certificates} certificates: Node starts in ${fmt(caCerts.with * 1000)} ms with it, ${fmt(caCerts.without * 1000)} ms without; the launcher holds it back from a diagnose of files)`);
   console.log(`    UNSTICK_SCAN=wasm              ${rate(best(times.wasm))}   ${found.wasm.length} users`);
   console.log(`    UNSTICK_SCAN=js                ${rate(best(times.js))}   ${found.js.length} users`);
-  const kernelsAgree = JSON.stringify(found.wasm) === JSON.stringify(ourUsers) && JSON.stringify(found.js) === JSON.stringify(ourUsers);
+  const kernelsAgree = [found.node, found.wasm, found.js].every((f) => JSON.stringify(f) === JSON.stringify(ourUsers));
   if (!kernelsAgree) process.exitCode = 1;
   if (jq !== null) {
     const same = JSON.stringify(jqUsers) === JSON.stringify(ourUsers);

@@ -1,4 +1,22 @@
-#!/usr/bin/env node
+#!/bin/sh
+':' //; # POSIX sh reads these lines, then runs this file with node (which reads them as strings); see below.
+':' //; case "$1:${NODE_EXTRA_CA_CERTS:+set}" in diagnose:set) ;; *) exec node "$0" "$@" ;; esac
+':' //; for word in "$@"; do case "$word" in diagnose|--json|--csv|--since|--since=*|--until|--until=*|--connection|--connection=*|--tz|--tz=*|--format|--format=*|--debug|--no-color|-|[!-]*) ;; *) exec node "$0" "$@" ;; esac; done
+':' //; UNSTICK_DEFERRED_CA_CERTS=$NODE_EXTRA_CA_CERTS; export UNSTICK_DEFERRED_CA_CERTS; unset NODE_EXTRA_CA_CERTS; exec node "$0" "$@"
+
+// The launcher above. Node reads every certificate NODE_EXTRA_CA_CERTS names when the process starts,
+// before any JavaScript, and OpenSSL 3 parses them slowly (nodejs/node#40524): 75 ms for this
+// machine's 144-certificate system bundle, where `unstick diagnose` of a 500 MB file takes 200 ms.
+// A diagnose of files connects nowhere, so the launcher holds the variable back from Node for
+// exactly that: `diagnose` with only the options that read files. Any other word that starts with
+// a dash (--tenant, --job, --confirm, one it does not know) keeps it, and so does every other
+// command: what connects trusts what it did. Whatever this process starts sees the variable as it was.
+const deferred = process.env.UNSTICK_DEFERRED_CA_CERTS;
+if (deferred !== undefined) {
+  process.env.NODE_EXTRA_CA_CERTS = deferred;
+  delete process.env.UNSTICK_DEFERRED_CA_CERTS;
+}
+
 import { existsSync } from 'node:fs';
 import module from 'node:module';
 
