@@ -6,9 +6,9 @@ import { JsonRecordReader } from './json-reader.js';
 import { MALFORMED_SAMPLE_LIMIT } from './malformed.js';
 import { Prescan, takeEarlyPrescan } from './prescan.js';
 import { RangeScan } from './range-scan.js';
-import { claimPiece, pieceRange, type JobMessage, type ScanJob, type WorkerMessage } from './scan-protocol.js';
+import { claimPiece, COUNTER_INTS, HANDED, mayClaim, pieceRange, type JobMessage, type ScanJob, type WorkerMessage } from './scan-protocol.js';
 import { DEFAULT_MAX_RECORD_BYTES } from './scanner.js';
-import { piecesOf } from './split.js';
+import { PIECE_BYTES, piecesOf, WORKER_PIECE_BYTES } from './split.js';
 import { inputResult, type InputResult } from './stats.js';
 import type { LogEvent, LogFormat, MalformedRecord, SourceRef } from './types.js';
 import { utcFromMillis } from './values.js';
@@ -81,9 +81,10 @@ class PieceBook {
     };
   }
 
-  /** An event of piece k, with its line resolved once the pieces before k have counted theirs. */
+  /** An event of piece k, with its line resolved once the pieces before k have counted theirs (the event is the reader's own: changed in place). */
   event(k: number, event: LogEvent): LogEvent {
-    return k === 0 ? event : { ...event, source: this.sourceIn(k, event.source.file, event.source.line) };
+    if (k !== 0) event.source = this.sourceIn(k, event.source.file, event.source.line);
+    return event;
   }
 
   finished(k: number, summary: InputSummary): void {
@@ -93,6 +94,67 @@ class PieceBook {
     }
     const samples = summary.malformedSamples.map((m) => ({ reason: m.reason, source: this.sourceIn(k, m.source.file, m.source.line) }));
     this.summaries[k] = { ...summary, malformedSamples: samples };
+  }
+}
+
+/**
+ * Hands events on in the file's order, as a serial read does, whichever thread read their piece (a
+ * report keeps the first evidence it sees of a user). A piece's events wait until the pieces before
+ * it are finished; threads claim at most `job.ahead` pieces past the first unfinished one, so that
+ * is all that waits. The first unfinished piece is published at HANDED for the worker threads.
+ */
+class InOrder {
+  private next = 0;
+  /** What waits, by piece: events of this thread's pieces, and worker batches as they came (made into events when they are handed on). */
+  private readonly held = new Map<number, Array<() => void>>();
+  private readonly done = new Set<number>();
+  private wake: (() => void) | null = null;
+
+  constructor(
+    private readonly onEvent: (event: LogEvent) => void,
+    private readonly counter: Int32Array,
+  ) {}
+
+  event(k: number, event: LogEvent): void {
+    if (k === this.next) this.onEvent(event);
+    else this.hold(k, () => this.onEvent(event));
+  }
+
+  /** A worker's batch of piece k: `handOn` makes its events and hands them on, now or when k is next. */
+  batch(k: number, handOn: (onEvent: (event: LogEvent) => void) => void): void {
+    if (k === this.next) handOn(this.onEvent);
+    else this.hold(k, () => handOn(this.onEvent));
+  }
+
+  private hold(k: number, later: () => void): void {
+    let list = this.held.get(k);
+    if (!list) this.held.set(k, (list = []));
+    list.push(later);
+  }
+
+  finished(k: number): void {
+    this.done.add(k);
+    while (this.done.delete(this.next)) {
+      this.next++;
+      const list = this.held.get(this.next);
+      this.held.delete(this.next);
+      for (const later of list ?? []) later();
+    }
+    Atomics.store(this.counter, HANDED, this.next);
+    Atomics.notify(this.counter, HANDED);
+    this.wake?.();
+  }
+
+  /** Resolves when a piece is next handed on, or after `ms` (to look at a stop signal again). */
+  advanced(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      this.wake = () => {
+        clearTimeout(timer);
+        this.wake = null;
+        resolve();
+      };
+    });
   }
 }
 
@@ -123,11 +185,13 @@ export async function readParallel(
     early.stop();
     early = null;
   }
-  const pieces = early?.pieces ?? piecesOf(source.path, source.size, plan.workers, plan.pieceBytes);
+  // Worker threads' events wait for the pieces before theirs (InOrder): smaller pieces keep that short.
+  const pieceBytes = plan.pieceBytes ?? (plan.prescan !== false && Prescan.available() ? PIECE_BYTES : WORKER_PIECE_BYTES);
+  const pieces = early?.pieces ?? piecesOf(source.path, source.size, plan.workers, pieceBytes);
   if (!pieces) return null;
   const book = new PieceBook(pieces.length);
   const io = { gzip: false, bytes: source.size };
-  const job: ScanJob = { path: source.path, name: source.name, pieces, counter: new SharedArrayBuffer(4), maxRecordBytes };
+  const job: ScanJob = { path: source.path, name: source.name, pieces, counter: new SharedArrayBuffer(COUNTER_INTS * 4), ahead: plan.workers + 1, maxRecordBytes };
   if (read.format) job.forced = read.format;
   // Prescan threads read every piece but the first; worker threads share the pieces with this one.
   const prescan = plan.prescan === false ? null : (early ?? Prescan.start(job.path, pieces, maxRecordBytes, plan.workers));
@@ -202,7 +266,9 @@ async function readWithPrescan(pieces: PieceRead, prescan: Prescan): Promise<voi
 
 /** Worker threads (scan-worker.ts) claim pieces with the main thread; used where the native kernel does not run. */
 async function readWithWorkers(pieces: PieceRead, count: number, workerUrl: URL): Promise<void> {
-  const { job, book, read, onEvent, progress } = pieces;
+  const { job, book, read, progress } = pieces;
+  const counter = new Int32Array(job.counter);
+  const order = new InOrder(pieces.onEvent, counter);
   const workers: Worker[] = [];
   const cleanups: Array<() => void> = [];
   try {
@@ -220,15 +286,17 @@ async function readWithWorkers(pieces: PieceRead, count: number, workerUrl: URL)
         cleanups.push(() => read.signal?.removeEventListener('abort', onAbort));
         worker.on('message', (message: WorkerMessage) => {
           if (message.kind === 'events') {
-            for (const wire of message.events) {
-              onEvent({ ...wire, time: wire.time === null ? null : utcFromMillis(wire.time), source: book.sourceIn(message.piece, wire.source.file, wire.source.line) });
-            }
+            const { piece, events } = message;
+            order.batch(piece, (onEvent) => {
+              for (const wire of events) onEvent({ ...wire, time: wire.time === null ? null : utcFromMillis(wire.time), source: book.sourceIn(piece, wire.source.file, wire.source.line) });
+            });
           } else if (message.kind === 'progress') {
             progress(message.bytes);
           } else if (message.kind === 'failed') {
             reject(Object.assign(new Error(message.message), { code: message.code }));
           } else if (message.kind === 'piece') {
             book.finished(message.piece, message.summary);
+            order.finished(message.piece);
           } else {
             resolve();
           }
@@ -243,12 +311,19 @@ async function readWithWorkers(pieces: PieceRead, count: number, workerUrl: URL)
       }),
     );
     const local = (async () => {
-      const counter = new Int32Array(job.counter);
       const stop = () => halted || read.signal?.aborted === true;
-      for (let range = claimPiece(job, counter); range && !stop(); range = claimPiece(job, counter)) {
+      while (!stop()) {
+        if (!mayClaim(job, counter)) {
+          await order.advanced(50);
+          continue;
+        }
+        const range = claimPiece(job, counter);
+        if (!range) break;
         const k = range.piece;
-        const summary = await scanHere(new RangeScan(range, (event) => onEvent(book.event(k, event))), progress, stop);
-        if (summary) book.finished(k, summary);
+        const summary = await scanHere(new RangeScan(range, (event) => order.event(k, book.event(k, event))), progress, stop);
+        if (!summary) break;
+        book.finished(k, summary);
+        order.finished(k);
       }
       if (read.signal?.aborted) throw new InterruptedError();
     })();

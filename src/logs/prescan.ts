@@ -70,6 +70,11 @@ export class Prescan {
    * (`sizes` are for tests: the region a thread reads into, what one piece keeps before it is handed
    * over, and what finished pieces not yet taken keep before the threads wait.)
    */
+  /** Whether prescan threads can run here: the native addon loads and has them. */
+  static available(): boolean {
+    return typeof (nativeKernelModule() as Partial<PrescanNative> | null)?.prescanStart === 'function';
+  }
+
   static start(
     path: string,
     pieces: ReadonlyArray<readonly [number, number]>,

@@ -27,8 +27,14 @@ export interface ScanJob {
   path: string;
   name: string;
   pieces: ReadonlyArray<readonly [number, number]>;
-  /** An Int32Array's memory: the index of the next piece to claim. */
+  /**
+   * An Int32Array's memory (COUNTER_INTS of them): at CLAIMED the index of the next piece to claim, at
+   * HANDED the first piece whose events the reader has not yet all handed on (it hands them on in the
+   * file's order, see parallel.ts).
+   */
   counter: SharedArrayBuffer;
+  /** How many pieces past HANDED a thread may claim: the reader holds back the events of at most this many. */
+  ahead: number;
   forced?: LogFormat;
   maxRecordBytes: number;
 }
@@ -41,8 +47,22 @@ export interface JobMessage {
 
 /** The next piece for this thread, or null when every piece is taken. */
 export function claimPiece(job: ScanJob, counter: Int32Array): RangeJob | null {
-  const k = Atomics.add(counter, 0, 1);
+  const k = Atomics.add(counter, CLAIMED, 1);
   return k < job.pieces.length ? pieceRange(job, k) : null;
+}
+
+export const CLAIMED = 0;
+export const HANDED = 1;
+export const COUNTER_INTS = 2;
+
+/**
+ * Whether a thread may claim now: every piece is taken (the claim says so), or the next one is
+ * within `job.ahead` of the first piece not yet handed on. Threads that check at once may each claim
+ * one more: the bound holds to within the number of threads.
+ */
+export function mayClaim(job: ScanJob, counter: Int32Array): boolean {
+  const next = Atomics.load(counter, CLAIMED);
+  return next >= job.pieces.length || next < Atomics.load(counter, HANDED) + job.ahead;
 }
 
 /** Piece k of a job, as one thread reads it. */

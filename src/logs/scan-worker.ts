@@ -1,18 +1,23 @@
 /**
  * Worker thread for the parallel fast path: claims pieces of a large line-delimited file one at a
  * time (scan-protocol.ts) and posts back each piece's events (lines relative to the piece) as it
- * finds them, then the piece's summary.
+ * finds them, then the piece's summary. It claims no further ahead than the reader lets it.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { RangeScan } from './range-scan.js';
-import { claimPiece, toWire, type JobMessage, type ScanJob, type WireEvent, type WorkerMessage } from './scan-protocol.js';
+import { claimPiece, HANDED, mayClaim, toWire, type JobMessage, type ScanJob, type WireEvent, type WorkerMessage } from './scan-protocol.js';
 
 const BATCH = 500;
 
 function run(job: ScanJob): void {
   const port = parentPort!;
   const counter = new Int32Array(job.counter);
-  for (let range = claimPiece(job, counter); range; range = claimPiece(job, counter)) {
+  // Waits (blocking this thread only) while the reader still holds back the pieces it may claim ahead.
+  const claim = () => {
+    while (!mayClaim(job, counter)) Atomics.wait(counter, HANDED, Atomics.load(counter, HANDED), 100);
+    return claimPiece(job, counter);
+  };
+  for (let range = claim(); range; range = claim()) {
     const piece = range.piece;
     let batch: WireEvent[] = [];
     const flush = () => {

@@ -10,6 +10,8 @@ import { bomLength, isGzip, looksBinary } from './sniff.js';
 
 /** Small enough that the threads finish within a piece of each other, large enough to cost nothing. */
 export const PIECE_BYTES = 32 * 1024 * 1024;
+/** Pieces for worker threads, whose events wait for the pieces before theirs (parallel.ts): at most a few are held back. */
+export const WORKER_PIECE_BYTES = 8 * 1024 * 1024;
 /**
  * The first piece, which decides the format, is always the main thread's, and the main thread is
  * the last to be ready (it loads the CLI first): it is kept short, so that faster threads read the

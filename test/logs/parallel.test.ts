@@ -90,6 +90,23 @@ describe.each([
     expect(parallel.keys).toEqual(serial.keys);
     expect(serial.keys.length).toBeGreaterThan(100);
   });
+
+  // A report keeps the first evidence it sees of a user, so the order is part of the answer.
+  it('hands the events on in the order of the file, whichever thread read their piece', async () => {
+    const file = logFile('order.jsonl', 60000);
+    const lines = async (options: ReadOptions) => {
+      const events: LogEvent[] = [];
+      await readLogs(await expandInputs([file]), options, (e) => events.push(e));
+      return events.map((e) => e.source.line);
+    };
+    const serial = await lines({});
+    expect(serial).toEqual([...serial].sort((a, b) => a - b));
+    for (let round = 0; round < 3; round++) {
+      // Workers started before the read, so that they take their share of a file this small.
+      if (!prescan) warmScanWorkers(2, workerUrl);
+      expect(await lines({ parallel: { workerUrl, workers: 3, minBytes: 1, pieceBytes: 20_000, prescan } })).toEqual(serial);
+    }
+  });
 });
 
 describe('a read started before the CLI loads', () => {
