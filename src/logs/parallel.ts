@@ -71,6 +71,9 @@ class PieceBook {
   sourceIn(k: number, file: string, relative: number): SourceRef {
     if (k === 0) return { file, line: relative };
     const offsets = this.offsets;
+    // Known once the pieces before k are finished: the usual case, as pieces are handed on in order.
+    const known = offsets[k];
+    if (known !== null && known !== undefined) return { file, line: relative + known };
     return {
       file,
       get line(): number {
