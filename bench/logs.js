@@ -213,7 +213,7 @@ async function bench(mb) {
   } else {
     console.log('  jq not found: install it (apt-get install jq) to compare');
   }
-  console.log(`  peak RSS of the CLI: ${rss.peakMb === null ? 'n/a (needs /usr/bin/time)' : `${fmt(rss.peakMb)} MB`} ${dense ? '(every user\'s evidence is kept; the target is for the sparse file)' : '(target < 150 MB)'}`);
+  console.log(`  peak RSS of the CLI: ${rss.peakMb === null ? 'n/a (needs /usr/bin/time)' : `${fmt(rss.peakMb)} MB`} ${dense ? '(every record is parsed; the target is for the sparse file)' : '(target < 150 MB)'}`);
 }
 
 for (const mb of sizes) await bench(mb);
