@@ -62,6 +62,9 @@ interface Acc {
   occurrences: number;
   first: DateTime | null;
   last: DateTime | null;
+  /** Their epoch milliseconds, compared once per event. */
+  firstMs: number;
+  lastMs: number;
   connections: Set<string>;
   evidence: Evidence[];
   userIds: Set<string>;
@@ -111,41 +114,43 @@ export class Diagnoser {
   private addJoined(event: LogEvent): void {
     const verdict = classify(event);
     if (!verdict || !this.passes(event)) return;
-    const evidence = toEvidence(event);
+    // Made only where it is kept (the first few of each user): most events of a busy user are only counted.
+    const evidence = () => toEvidence(event);
     if ('jobFailed' in verdict) {
-      if (this.jobFailures.length < EVIDENCE_PER_USER) this.jobFailures.push(evidence);
+      if (this.jobFailures.length < EVIDENCE_PER_USER) this.jobFailures.push(evidence());
       return;
     }
     if (!event.email && event.subject && 'kind' in verdict) {
       const n = this.named.get(event.subject) ?? { kinds: new Set<FindingKind>(), occurrences: 0, evidence: [] };
       n.kinds.add(verdict.kind);
       n.occurrences++;
-      if (n.evidence.length < EVIDENCE_PER_USER) n.evidence.push(evidence);
+      if (n.evidence.length < EVIDENCE_PER_USER) n.evidence.push(evidence());
       this.named.set(event.subject, n);
       return;
     }
     if (!event.email) {
       this.unattributed++;
-      if (this.unattributedEvidence.length < EVIDENCE_PER_USER) this.unattributedEvidence.push(evidence);
+      if (this.unattributedEvidence.length < EVIDENCE_PER_USER) this.unattributedEvidence.push(evidence());
       return;
     }
     const acc = this.accFor(event.email);
     if ('inFileDuplicate' in verdict) {
       acc.inFile++;
-      if (acc.inFileEvidence.length < EVIDENCE_PER_USER) acc.inFileEvidence.push(evidence);
+      if (acc.inFileEvidence.length < EVIDENCE_PER_USER) acc.inFileEvidence.push(evidence());
       return;
     }
     acc.kinds.add(verdict.kind);
     acc.occurrences++;
     if (event.time) {
-      if (!acc.first || event.time < acc.first) acc.first = event.time;
-      if (!acc.last || event.time > acc.last) acc.last = event.time;
+      const ms = event.time.toMillis();
+      if (acc.first === null || ms < acc.firstMs) [acc.first, acc.firstMs] = [event.time, ms];
+      if (acc.last === null || ms > acc.lastMs) [acc.last, acc.lastMs] = [event.time, ms];
     }
     const connection = event.connection ?? event.connectionId;
     if (connection) acc.connections.add(connection);
     const userId = databaseUserId(event);
     if (userId && acc.userIds.size < EVIDENCE_PER_USER) acc.userIds.add(userId);
-    if (acc.evidence.length < EVIDENCE_PER_USER) acc.evidence.push(evidence);
+    if (acc.evidence.length < EVIDENCE_PER_USER) acc.evidence.push(evidence());
   }
 
   result(): Diagnosis {
@@ -222,6 +227,8 @@ export class Diagnoser {
         occurrences: 0,
         first: null,
         last: null,
+        firstMs: 0,
+        lastMs: 0,
         connections: new Set(),
         evidence: [],
         userIds: new Set(),

@@ -44,9 +44,28 @@ export interface Markers {
   statusCode: number | null;
 }
 
+/**
+ * Texts repeat (every failed signup has the same description): the answers for up to MEMO_TEXTS
+ * short texts are kept, and each caller gets its own copy of the codes.
+ */
+const memo = new Map<string, Markers>();
+const MEMO_TEXTS = 4096;
+const MEMO_TEXT_LENGTH = 512;
+
 /** Finds marker codes and an HTTP status in free text (console lines, descriptions, pasted bodies). */
 export function findMarkers(text: string): Markers {
   if (typeof text !== 'string' || text.length === 0) return { codes: [], statusCode: null };
+  if (text.length > MEMO_TEXT_LENGTH) return scanMarkers(text);
+  let found = memo.get(text);
+  if (!found) {
+    if (memo.size >= MEMO_TEXTS) memo.clear();
+    found = scanMarkers(text);
+    memo.set(text, found);
+  }
+  return { codes: found.codes.slice(), statusCode: found.statusCode };
+}
+
+function scanMarkers(text: string): Markers {
   // A pasted, still-escaped JSON body: decode \uXXXX so the letters are visible to the patterns.
   const t = text.includes('\\u')
     ? text.replace(JSON_ESCAPE, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)))

@@ -54,6 +54,18 @@ describe('findMarkers', () => {
     expect(findMarkers('')).toEqual({ codes: [], statusCode: null });
   });
 
+  it('gives the same answer for a text it has seen, in codes of the caller\'s own (texts repeat, their answers are kept)', () => {
+    const texts = Array.from({ length: 5000 }, (_, i) => (i % 2 ? `The user already exists. (${i})` : `DUPLICATED_USER ${i}, statusCode: 409`));
+    const mine = findMarkers('The user already exists.');
+    mine.codes.push('MUTATED');
+    expect(findMarkers('The user already exists.').codes).toEqual(['USER_EXISTS']);
+    // More texts than are kept: they are found again once the kept ones are let go.
+    const expected = texts.map((_, i) => (i % 2 ? { codes: ['USER_EXISTS'], statusCode: null } : { codes: ['DUPLICATED_USER'], statusCode: 409 }));
+    expect(texts.map((t) => findMarkers(t))).toEqual(expected);
+    expect(texts.map((t) => findMarkers(t))).toEqual(expected);
+    expect(findMarkers('x'.repeat(600) + ' user already exists').codes).toEqual(['USER_EXISTS']);
+  });
+
   it('normalizes structured codes and keeps unknown ones', () => {
     expect(normalizeCode('DUPLICATED_USERS')).toBe('DUPLICATED_USER');
     expect(normalizeCode(' conflict_email ')).toBe('CONFLICT_EMAIL');
