@@ -94,7 +94,9 @@ function timed(cmd, cmdArgs, { rss = false, env = {} } = {}) {
     const useTime = rss && existsSync('/usr/bin/time');
     const [bin, argv] = useTime ? ['/usr/bin/time', ['-f', '%M', cmd, ...cmdArgs]] : [cmd, cmdArgs];
     const started = process.hrtime.bigint();
-    const child = spawn(bin, argv, { cwd: root, env: { ...process.env, NO_COLOR: '1', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    // The launcher runs the `node` on PATH: this one, as the `node bin/unstick.js` runs use.
+    const PATH = `${path.dirname(process.execPath)}${path.delimiter}${process.env.PATH ?? ''}`;
+    const child = spawn(bin, argv, { cwd: root, env: { ...process.env, PATH, NO_COLOR: '1', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     const out = [];
     let err = '';
     child.stdout.on('data', (d) => out.push(d));

@@ -1,6 +1,6 @@
-#!/bin/sh
+#!/usr/bin/env sh
 ':' //; # POSIX sh reads these lines, then runs this file with node (which reads them as strings); see below.
-':' //; case "$1:${NODE_EXTRA_CA_CERTS:+set}" in diagnose:set) ;; *) exec node "$0" "$@" ;; esac
+':' //; case "$1:${NODE_EXTRA_CA_CERTS:+set}:${NODE_OPTIONS:+preload}" in diagnose:set:) ;; *) exec node "$0" "$@" ;; esac
 ':' //; for word in "$@"; do case "$word" in diagnose|--json|--csv|--since|--since=*|--until|--until=*|--connection|--connection=*|--tz|--tz=*|--format|--format=*|--debug|--no-color|-|[!-]*) ;; *) exec node "$0" "$@" ;; esac; done
 ':' //; UNSTICK_DEFERRED_CA_CERTS=$NODE_EXTRA_CA_CERTS; export UNSTICK_DEFERRED_CA_CERTS; unset NODE_EXTRA_CA_CERTS; exec node "$0" "$@"
 
@@ -10,7 +10,8 @@
 // A diagnose of files connects nowhere, so the launcher holds the variable back from Node for
 // exactly that: `diagnose` with only the options that read files. Any other word that starts with
 // a dash (--tenant, --job, --confirm, one it does not know) keeps it, and so does every other
-// command: what connects trusts what it did. Whatever this process starts sees the variable as it was.
+// command: what connects trusts what it did. So does NODE_OPTIONS, as what it preloads (a tracer,
+// say) runs before this and may connect. Whatever this process starts sees the variable as it was.
 const deferred = process.env.UNSTICK_DEFERRED_CA_CERTS;
 if (deferred !== undefined) {
   process.env.NODE_EXTRA_CA_CERTS = deferred;

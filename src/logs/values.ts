@@ -96,8 +96,8 @@ export function fastUtc(s: string): DateTime | null {
     // Up to three digits are exact as they are (checked against parseMillis for every one of them).
     millis = count <= 3 ? digits(s, 20, count) * 10 ** (3 - count) : Math.floor(parseFloat(`0.${s.slice(20, n - 1)}`) * 1000);
   }
-  // NaN fails every comparison.
-  if (!(month >= 1 && month <= 12 && day >= 1 && hour <= 23 && minute <= 59 && second <= 59)) return null;
+  // NaN (a field that is not all digits) fails every comparison. 17 nines and more round up to 1000 ms, which luxon rejects.
+  if (!(year >= 0 && month >= 1 && month <= 12 && day >= 1 && hour >= 0 && hour <= 23 && minute >= 0 && minute <= 59 && second >= 0 && second <= 59 && millis <= 999)) return null;
   if (!(day <= (month === 2 && isLeap(year) ? 29 : MONTH_DAYS[month - 1]!))) return null;
   return utcFromMillis(daysFromCivil(year, month, day) * 86_400_000 + ((hour * 60 + minute) * 60 + second) * 1000 + millis);
 }

@@ -9,6 +9,7 @@ import { startEarlyPrescan, takeEarlyPrescan } from '../../src/logs/prescan.js';
 import { DEFAULT_MAX_RECORD_BYTES } from '../../src/logs/scanner.js';
 import { HEAD_PIECE_BYTES, largeFileOf, piecesOf, splitLineDelimited } from '../../src/logs/split.js';
 import { readLogs, type ReadOptions } from '../../src/logs/reader.js';
+import { CLAIMED, claimPiece, COUNTER_INTS, HANDED, mayClaim, type ScanJob } from '../../src/logs/scan-protocol.js';
 import type { LogEvent } from '../../src/logs/types.js';
 import { takeWarmWorker, warmScanWorkers } from '../../src/logs/warm-workers.js';
 
@@ -216,5 +217,21 @@ describe('an input that is JSON but not a log', () => {
       expect(parallel.stats.inputs[0]!.rejected).toBe(serial.stats.inputs[0]!.rejected);
       expect([parallel.stats.records, parallel.stats.events, parallel.stats.malformed], `prescan ${prescan}`).toEqual([serial.stats.records, serial.stats.events, serial.stats.malformed]);
     }
+  });
+});
+
+describe('how far ahead threads claim (mayClaim)', () => {
+  it('a piece within `ahead` of the first one not handed on, or any once every piece is taken (claimPiece then says so)', () => {
+    const job: ScanJob = { path: 'x', name: 'x', pieces: Array.from({ length: 10 }, (_, k) => [k, k + 1] as const), counter: new SharedArrayBuffer(COUNTER_INTS * 4), ahead: 3, maxRecordBytes: 1000 };
+    const counter = new Int32Array(job.counter);
+    const at = (claimed: number, handed: number) => {
+      counter[CLAIMED] = claimed;
+      counter[HANDED] = handed;
+      return mayClaim(job, counter);
+    };
+    expect([at(0, 0), at(2, 0), at(3, 0), at(4, 0)]).toEqual([true, true, false, false]);
+    expect([at(3, 1), at(4, 1), at(7, 5), at(8, 5)]).toEqual([true, false, true, false]);
+    expect(at(10, 0)).toBe(true);
+    expect(claimPiece(job, counter)).toBeNull();
   });
 });
