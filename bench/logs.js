@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Log-scan benchmark: `npm run bench:logs -- [MB ...] [--runs N] [--dense]` (default 200 MB, 3 runs each; --dense: every line a candidate).
+// Log-scan benchmark: `npm run bench:logs -- [MB ...] [--runs N] [--dense]` (default 500 MB, 3 runs each; --dense: every line a candidate).
 // Generates a log-stream JSON-lines file with planted stuck users, runs `unstick diagnose --json` as
 // installed (`bin/unstick.js` through its launcher, start-up included; npx adds its own ~0.6 s) as it
 // runs by default here (said on its line), as `node bin/unstick.js` (no launcher: Node reads
@@ -22,7 +22,7 @@ const runs = runsAt >= 0 ? Number(args.splice(runsAt, 2)[1]) : 3;
 const denseAt = args.indexOf('--dense');
 // Every line a failed signup for one of 2,000 users: a log already filtered with grep, where every record is parsed.
 const dense = denseAt >= 0 && args.splice(denseAt, 1).length > 0;
-const sizes = args.length ? args.map(Number) : [200];
+const sizes = args.length ? args.map(Number) : [500]; // the file issue 11 measures
 const DENSE_USERS = 2000;
 const JQ_FILTER = 'select(.data.type=="fs" and (.data.description|test("already exists";"i"))) | .data.user_name';
 /** What an engineer types: fast, but blind to escaped markers (`already\u0020exists`) and to malformed lines. */
