@@ -143,8 +143,14 @@ export class Diagnoser {
     acc.occurrences++;
     if (event.time) {
       const ms = event.time.toMillis();
-      if (acc.first === null || ms < acc.firstMs) [acc.first, acc.firstMs] = [event.time, ms];
-      if (acc.last === null || ms > acc.lastMs) [acc.last, acc.lastMs] = [event.time, ms];
+      if (acc.first === null || ms < acc.firstMs) {
+        acc.first = event.time;
+        acc.firstMs = ms;
+      }
+      if (acc.last === null || ms > acc.lastMs) {
+        acc.last = event.time;
+        acc.lastMs = ms;
+      }
     }
     const connection = event.connection ?? event.connectionId;
     if (connection) acc.connections.add(connection);
