@@ -54,15 +54,15 @@ export class JsonRecordReader implements InputReader, LineSink {
     return this.probeParsed > 0 && this.probeKnown === 0 && (this.probeParsed >= PROBE_RECORDS || this.ended);
   }
 
-  /**
-   * Import job reports are parsed whole: they are small documents (never split between workers) and
-   * a job that failed as a whole carries no marker word. Everything else relies on the fast path.
-   */
   /** Still learning the format: the first PROBE_RECORDS records are parsed whatever they hold. */
   private get probing(): boolean {
     return this.options.probe !== false && this.probeParsed < PROBE_RECORDS;
   }
 
+  /**
+   * Import job reports are parsed whole: they are small documents (never split between workers) and
+   * a job that failed as a whole carries no marker word. Everything else relies on the fast path.
+   */
   private get parsesAll(): boolean {
     return this.format === 'import-errors';
   }

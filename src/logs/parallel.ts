@@ -188,16 +188,17 @@ export async function readParallel(
     early.stop();
     early = null;
   }
+  // Prescan threads read every piece but the first; worker threads share the pieces with this one.
+  const prescanning = plan.prescan !== false && (early !== null || Prescan.available());
   // Worker threads' events wait for the pieces before theirs (InOrder): smaller pieces keep that short.
-  const pieceBytes = plan.pieceBytes ?? (plan.prescan !== false && Prescan.available() ? PIECE_BYTES : WORKER_PIECE_BYTES);
+  const pieceBytes = plan.pieceBytes ?? (prescanning ? PIECE_BYTES : WORKER_PIECE_BYTES);
   const pieces = early?.pieces ?? piecesOf(source.path, source.size, plan.workers, pieceBytes);
   if (!pieces) return null;
   const book = new PieceBook(pieces.length);
   const io = { gzip: false, bytes: source.size };
   const job: ScanJob = { path: source.path, name: source.name, pieces, counter: new SharedArrayBuffer(COUNTER_INTS * 4), ahead: plan.workers + 1, maxRecordBytes };
   if (read.format) job.forced = read.format;
-  // Prescan threads read every piece but the first; worker threads share the pieces with this one.
-  const prescan = plan.prescan === false ? null : (early ?? Prescan.start(job.path, pieces, maxRecordBytes, plan.workers));
+  const prescan = prescanning ? (early ?? Prescan.start(job.path, pieces, maxRecordBytes, plan.workers)) : null;
   try {
     const reading: PieceRead = { job, book, read, onEvent, progress };
     await (prescan ? readWithPrescan(reading, prescan) : readWithWorkers(reading, Math.min(plan.workers, pieces.length) - 1, plan.workerUrl));

@@ -49,6 +49,11 @@ const ARENA_BYTES = 8 * 1024 * 1024;
 /** What finished pieces not yet settled keep, together, before the threads wait for the main thread. */
 const PENDING_BYTES = 32 * 1024 * 1024;
 
+function prescanNative(): PrescanNative | null {
+  const native = nativeKernelModule() as Partial<PrescanNative> | null;
+  return typeof native?.prescanStart === 'function' ? (native as PrescanNative) : null;
+}
+
 /** A file's pieces being read by native threads. Piece 0 is never theirs: it decides the format. */
 export class Prescan {
   /** The next piece a thread claims (from index 1). */
@@ -65,16 +70,16 @@ export class Prescan {
     this.counter = counter;
   }
 
-  /** Starts `threads` native threads on pieces 1.. of `path`; null where the native kernel does not run, or no thread starts. */
-  /**
-   * (`sizes` are for tests: the region a thread reads into, what one piece keeps before it is handed
-   * over, and what finished pieces not yet taken keep before the threads wait.)
-   */
-  /** Whether prescan threads can run here: the native addon loads and has them. */
+  /** Whether prescan threads can run here: the native kernel is the one chosen, and its addon has them. */
   static available(): boolean {
-    return typeof (nativeKernelModule() as Partial<PrescanNative> | null)?.prescanStart === 'function';
+    return prescanNative() !== null;
   }
 
+  /**
+   * Starts `threads` native threads on pieces 1.. of `path`; null where the native kernel does not
+   * run, or no thread starts. (`sizes` are for tests: the region a thread reads into, what one piece
+   * keeps before it is handed over, and what finished pieces not yet taken keep before the threads wait.)
+   */
   static start(
     path: string,
     pieces: ReadonlyArray<readonly [number, number]>,
@@ -82,8 +87,8 @@ export class Prescan {
     threads: number,
     sizes: { regionBytes?: number; arenaBytes?: number; pendingBytes?: number } = {},
   ): Prescan | null {
-    const native = nativeKernelModule() as (PrescanNative & object) | null;
-    if (!native || typeof native.prescanStart !== 'function' || pieces.length < 2 || threads < 1) return null;
+    const native = prescanNative();
+    if (!native || pieces.length < 2 || threads < 1) return null;
     const counter = new Int32Array(new SharedArrayBuffer(4));
     counter[0] = 1;
     const bounds = Float64Array.from(pieces.flat());

@@ -92,9 +92,10 @@ export function fastUtc(s: string): DateTime | null {
   let millis = 0;
   if (n > 20) {
     const count = n - 21;
-    if (s.charCodeAt(19) !== 46 /* . */ || Number.isNaN(digits(s, 20, count))) return null;
+    const fraction = digits(s, 20, count);
+    if (s.charCodeAt(19) !== 46 /* . */ || Number.isNaN(fraction)) return null;
     // Up to three digits are exact as they are (checked against parseMillis for every one of them).
-    millis = count <= 3 ? digits(s, 20, count) * 10 ** (3 - count) : Math.floor(parseFloat(`0.${s.slice(20, n - 1)}`) * 1000);
+    millis = count <= 3 ? fraction * 10 ** (3 - count) : Math.floor(parseFloat(`0.${s.slice(20, n - 1)}`) * 1000);
   }
   // NaN (a field that is not all digits) fails every comparison. 17 nines and more round up to 1000 ms, which luxon rejects.
   if (!(year >= 0 && month >= 1 && month <= 12 && day >= 1 && hour >= 0 && hour <= 23 && minute >= 0 && minute <= 59 && second >= 0 && second <= 59 && millis <= 999)) return null;

@@ -1,7 +1,8 @@
 /**
  * Scan workers started before they are needed. A worker thread takes tens of milliseconds to start
  * (a new V8 isolate, then its modules); started before the CLI loads (src/cli/early.ts, from
- * bin/unstick.js), it is ready by the time `unstick diagnose BIGFILE` has cut the file into ranges. One not taken costs only a thread that exits with the process: it is unref'd.
+ * bin/unstick.js), it is ready by the time `unstick diagnose BIGFILE` has cut the file into ranges.
+ * One not taken costs only a thread that exits with the process: it is unref'd.
  * This module imports nothing of the product, so starting workers costs no module loading.
  */
 import { existsSync } from 'node:fs';
